@@ -1,0 +1,111 @@
+"""The built-in answerer, which needs no LLM: it quotes the sentences of the top passages that best
+answer the question, each followed by the [n] marker of its passage, and abstains when even the
+best sentence is too weak a match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from procguide.answer.abstain import abstention_text
+from procguide.answer.sentences import split_sentences
+from procguide.index import Index
+from procguide.retrieve import Hit
+from procguide.tokens import tokenize
+
+# Weight of meaning (embedding similarity) against wording (share of the question's rarer words).
+SEMANTIC_WEIGHT = 0.6
+MIN_SENTENCE_CHARS = 30
+REDUNDANT = 0.88  # cosine above which two sentences say the same thing
+KEEP_RATIO = 0.8  # later sentences must score at least this share of the best one
+
+
+@dataclass
+class ScoredSentence:
+    text: str
+    hit_rank: int
+    score: float
+    vector: np.ndarray
+
+
+@dataclass
+class Draft:
+    """The answerer's output before the Assistant adds citations' numbering, notices and timings."""
+
+    sentences: list[tuple[str, int]]  # (sentence, index of its passage in the hits)
+    abstained: bool
+    confidence: float
+    text: str = ""
+
+
+class ExtractiveAnswerer:
+    def __init__(self, index: Index, threshold: float, max_sentences: int = 4):
+        self.index = index
+        self.threshold = threshold
+        self.max_sentences = max_sentences
+        self._sentence_cache: dict[str, tuple[list[str], np.ndarray]] = {}
+
+    def score(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit]) -> list[ScoredSentence]:
+        q_tokens = set(tokenize(query))
+        keyword = self.index.keyword
+        q_weight = sum(keyword.idf(t) for t in q_tokens) or 1.0
+        scored = []
+        for rank, hit in enumerate(hits):
+            sentences, vectors = self._sentences(hit)
+            for text, vector in zip(sentences, vectors, strict=True):
+                overlap = q_tokens & set(tokenize(text))
+                lexical = sum(keyword.idf(t) for t in overlap) / q_weight
+                semantic = float(vector @ query_vector)
+                score = SEMANTIC_WEIGHT * semantic + (1 - SEMANTIC_WEIGHT) * lexical
+                scored.append(ScoredSentence(text, rank, score, vector))
+        scored.sort(key=lambda s: (-s.score, s.hit_rank))
+        return scored
+
+    def draft(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit]) -> Draft:
+        scored = self.score(query, query_vector, hits)
+        confidence = scored[0].score if scored else 0.0
+        if confidence < self.threshold:
+            return Draft([], True, confidence, abstention_text(hits))
+        chosen: list[ScoredSentence] = []
+        for candidate in scored:
+            if len(chosen) == self.max_sentences or candidate.score < KEEP_RATIO * confidence:
+                break
+            if any(float(candidate.vector @ c.vector) > REDUNDANT for c in chosen):
+                continue
+            chosen.append(candidate)
+        return Draft([(c.text, c.hit_rank) for c in chosen], False, confidence)
+
+    def stream_text(self, draft: Draft) -> Iterator[str]:
+        """The answer text with a [k] marker per sentence, k being 1 + the passage's hit index."""
+        if draft.abstained:
+            yield draft.text
+            return
+        for i, (sentence, rank) in enumerate(draft.sentences):
+            yield ("" if i == 0 else " ") + with_marker(sentence, rank + 1)
+
+    def _sentences(self, hit: Hit) -> tuple[list[str], np.ndarray]:
+        key = hit.passage.id
+        if key not in self._sentence_cache:
+            sentences = [s for s in split_sentences(hit.passage.text) if len(s) >= MIN_SENTENCE_CHARS]
+            vectors = (
+                self.index.embed_texts(sentences) if sentences else np.zeros((0, 1), dtype=np.float32)
+            )
+            if len(self._sentence_cache) > 5000:
+                self._sentence_cache.clear()
+            self._sentence_cache[key] = (sentences, vectors)
+        return self._sentence_cache[key]
+
+
+def with_marker(sentence: str, n: int) -> str:
+    """'It lasts three years.' -> 'It lasts three years [1].'"""
+    body = sentence.rstrip()
+    m = re.search(r"[.!?;:,]+$", body)
+    end = "."
+    if m:
+        body, end = body[: m.start()], m.group(0)
+        end = "." if end[-1] in ";:," else end
+    return f"{body} [{n}]{end}"

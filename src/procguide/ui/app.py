@@ -1,0 +1,92 @@
+"""The Gradio chat: answers stream in, each followed by its numbered sources with locator and link.
+Holds no retrieval logic: every question goes through `Assistant`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+
+from procguide.answer.render import DISCLAIMER, to_markdown
+from procguide.answer.result import Answer
+from procguide.assistant import Assistant
+from procguide.config import get_settings
+from procguide.guard import QuestionRejected
+
+EXAMPLES = [
+    "Can we reserve a social care contract for a staff-led mutual?",
+    "What is the threshold for the light-touch regime?",
+    "How long can a contract reserved for a mutual last under the Procurement Act 2023?",
+    "What freedom do we have to design our own procedure for social care services?",
+    "Which rules apply to a procurement we start in Wales this year?",
+]
+JURISDICTIONS = ["All", "Wales", "England", "UK", "EU"]
+
+
+def _history(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Chat history as plain role/content pairs (Gradio may hold content as parts)."""
+    out = []
+    for m in messages or []:
+        content = m.get("content")
+        if isinstance(content, list):
+            content = " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+        if m.get("role") in ("user", "assistant") and isinstance(content, str):
+            out.append({"role": m["role"], "content": content.split("\n\n**Sources**")[0]})
+    return out
+
+
+def make_respond(assistant: Assistant):  # noqa: ANN201 (Gradio reads the signature)
+    def respond(message: str, history: list[dict[str, Any]], jurisdiction: str) -> Iterator[str]:
+        filters = None if jurisdiction in (None, "All") else {"jurisdiction": jurisdiction}
+        text = ""
+        try:
+            for event in assistant.stream(message, _history(history), filters):
+                if isinstance(event, Answer):
+                    yield to_markdown(event)
+                else:
+                    text += event
+                    yield text
+        except QuestionRejected as exc:
+            yield f"**I can't take that question as it is.** {exc}"
+
+    return respond
+
+
+def build_ui(assistant: Assistant) -> gr.Blocks:
+    with gr.Blocks(title="procguide") as demo:
+        gr.Markdown(
+            "# procguide\n"
+            "Ask how procurement law lets you commission health and social care with social "
+            "enterprises, co-operatives, mutuals, staff spin-outs and user-led organisations. "
+            "Every answer cites the provisions it rests on.\n\n"
+            f"*{DISCLAIMER}*"
+        )
+        jurisdiction = gr.Dropdown(
+            JURISDICTIONS, value="All", label="Jurisdiction", info="Wales and England include UK-wide law"
+        )
+        gr.ChatInterface(
+            fn=make_respond(assistant),
+            additional_inputs=[jurisdiction],
+            examples=[[q, "All"] for q in EXAMPLES],
+            cache_examples=False,
+            chatbot=gr.Chatbot(label="procguide", height=520, sanitize_html=True),
+            textbox=gr.Textbox(placeholder="Ask about reserved contracts, the light-touch regime ...",
+                               max_lines=6, submit_btn=True),
+            api_name="respond",
+            flagging_mode="never",
+        )
+    return demo
+
+
+def launch(host: str | None = None, port: int | None = None, assistant: Assistant | None = None) -> None:
+    settings = get_settings()
+    assistant = assistant or Assistant(settings)
+    assistant.index.passages()  # load the index before the first question, not during it
+    build_ui(assistant).queue().launch(
+        server_name=host or settings.host,
+        server_port=port or settings.port,
+        share=False,
+        show_error=True,
+    )
