@@ -147,6 +147,8 @@ def calibrate(
         f"threshold {result.threshold:.3f}: balanced accuracy {result.accuracy:.3f}, "
         f"abstention accuracy {result.abstention_accuracy:.3f}, "
         f"false abstention rate {result.false_abstention_rate:.3f}\n"
+        f"lowest score of an answerable question {min(answerable, default=0):.3f}, "
+        f"highest of one to decline {max(unanswerable, default=0):.3f}\n"
         f"current setting PROCGUIDE_ABSTAIN_THRESHOLD={get_settings().abstain_threshold}"
     )
 

@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     k: int = Field(5, ge=1, le=50, description="passages retrieved for each question")
     answerer: Literal["extractive", "llm"] = "extractive"
     # Calibrated with `procguide calibrate` on evals/questions.jsonl: see README, "Abstention".
-    abstain_threshold: float = 0.42
+    abstain_threshold: float = 0.368
     max_answer_sentences: int = 4
     max_question_chars: int = 2000
 

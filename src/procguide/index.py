@@ -186,6 +186,7 @@ class Index:
 
     def revision(self) -> int:
         """Goes up with every change, so other processes sharing the store notice it."""
+        self.collection  # noqa: B018  (creates the collection on first use)
         client = chroma_client(self.settings)
         meta = client.get_collection(self.settings.collection, embedding_function=None).metadata
         return int((meta or {}).get("revision", 0))

@@ -176,7 +176,7 @@ def parse(provision_id: str) -> ProvisionId:
 
 
 def normalise(provision_id: str) -> str:
-    return re.sub(r"\s+", "", provision_id).lower()
+    return provision_id.strip().lower()
 
 
 def is_well_formed(provision_id: str) -> bool:

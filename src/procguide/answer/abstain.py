@@ -18,6 +18,10 @@ EMPTY_INDEX = (
     "The knowledge base is empty, so there is nothing to answer from. "
     "Run `procguide ingest` (or `make run`) to build it."
 )
+NOTHING_IN_SCOPE = (
+    "I can't answer that from the knowledge base: none of its passages falls within the "
+    "jurisdiction you chose. Choose another jurisdiction, or 'All', and ask again."
+)
 
 
 def abstention_text(hits: Sequence[Hit], limit: int = 3) -> str:
@@ -30,7 +34,8 @@ def abstention_text(hits: Sequence[Hit], limit: int = 3) -> str:
         if len(topics) == limit:
             break
     if not topics:
-        return EMPTY_INDEX
+        # The Assistant handles an empty index itself; no hits here means a filter excluded all.
+        return NOTHING_IN_SCOPE
     nearest = "; ".join(topics)
     return (
         f"{NOT_COVERED} The nearest topics it does cover are: {nearest}. "

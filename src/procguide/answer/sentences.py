@@ -8,7 +8,7 @@ import re
 _ABBREVIATIONS = (
     "art", "arts", "reg", "regs", "s", "ss", "sch", "para", "paras", "no", "nos", "e.g", "i.e",
     "etc", "cf", "p", "pp", "ch", "vol", "op", "cit", "approx", "mr", "mrs", "ms", "dr", "st",
-    "eu", "uk", "c", "v", "vs", "al",
+    "c", "v", "vs", "al",
 )
 _ABBREV_RE = re.compile(
     r"\b(" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")\.\s+(?=[\w(])", re.I

@@ -182,9 +182,12 @@ def load_pdf(path: Path, data: bytes) -> SourceDocument:
         if reader.is_encrypted:
             raise IngestError(f"{path}: the PDF is password-protected; save an unprotected copy")
         blocks: list[Block] = []
+        first_line = ""
         for number, page in enumerate(reader.pages, start=1):
-            blocks.extend(blocks_from_lines((page.extract_text() or "").splitlines(), page=number))
-        title = (reader.metadata.title if reader.metadata else None) or None
+            lines = (page.extract_text() or "").splitlines()
+            first_line = first_line or next((ln.strip() for ln in lines if ln.strip()), "")
+            blocks.extend(blocks_from_lines(lines, page=number))
+        title = (reader.metadata.title if reader.metadata else None) or first_line[:150] or None
     except IngestError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:

@@ -40,7 +40,7 @@ class _Unit:
     paragraphs: list[_Paragraph] = field(default_factory=list)
 
     def add(self, text: str, page: int, number: str | None = None) -> None:
-        if number is None and self.paragraphs:
+        if number is None and self.paragraphs and self.paragraphs[-1].page == page:
             self.paragraphs[-1].texts.append(text)
         else:
             self.paragraphs.append(_Paragraph(number, [text], page))

@@ -1,0 +1,54 @@
+"""Shared fixtures: real components throughout (a real Chroma store in a temp folder, the real
+packaged embedding model). The knowledge base is ingested once per test session.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import procguide  # noqa: F401  (offline environment before any library loads)
+from procguide.assistant import Assistant
+from procguide.config import Settings
+from procguide.index import Index
+from procguide.ingest import ingest_paths
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+KNOWLEDGE = ROOT / "knowledge"
+
+
+def make_settings(home: Path, **overrides: object) -> Settings:
+    """Settings that ignore the developer's own .env and environment."""
+    values: dict[str, object] = {"home": home, "knowledge_dir": KNOWLEDGE, "chroma_url": None}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path / "store")
+
+
+@pytest.fixture
+def index(settings: Settings) -> Index:
+    return Index(settings)
+
+
+@pytest.fixture(scope="session")
+def kb_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(tmp_path_factory.mktemp("kb") / "store")
+
+
+@pytest.fixture(scope="session")
+def kb_index(kb_settings: Settings) -> Index:
+    index = Index(kb_settings)
+    report = ingest_paths([KNOWLEDGE], index, kb_settings.chunk_size, kb_settings.chunk_overlap)
+    assert not report.failed, report.failed
+    return index
+
+
+@pytest.fixture(scope="session")
+def assistant(kb_settings: Settings, kb_index: Index) -> Assistant:
+    return Assistant(kb_settings, kb_index)

@@ -1,0 +1,253 @@
+"""Ingest: each format, structure-aware splitting, metadata, and incremental re-ingest."""
+
+from pathlib import Path
+
+import pytest
+from fpdf import FPDF
+
+from procguide.index import Index
+from procguide.ingest import IngestError, ingest_paths
+from procguide.ingest.loaders import load_document
+from procguide.ingest.split import split_document
+from tests.conftest import FIXTURES
+
+
+def passages_of(path: Path, chunk_size: int = 1200):
+    return split_document(load_document(path), chunk_size, 150)
+
+
+def by_locator(passages):
+    return {p.locator: p for p in passages}
+
+
+NOTE = """---
+doc_id: {doc_id}
+title: {title}
+jurisdiction: Wales
+doc_type: note
+url: https://www.legislation.gov.uk/anaw/2014/4/section/16
+provisions: [wales-sswba-2014:s-16]
+in_force_from: 2016-04-06
+updated: 2026-11-25
+---
+
+# {title}
+
+## Promoting social enterprises
+<!-- provisions: wales-sswba-2014:s-16(1) -->
+
+Under section 16 of the Social Services and Well-being (Wales) Act 2014, local authorities must promote social enterprises. {extra}
+
+## Working with user-led services
+
+User-led services and co-operatives are part of the same duty to promote alternative models.
+<script>alert("x")</script> <b>Bold</b> text stays as text.
+"""
+
+
+def write_note(folder: Path, name: str, doc_id: str, extra: str = "") -> Path:
+    path = folder / name
+    path.write_text(NOTE.format(doc_id=doc_id, title=f"Note {doc_id}", extra=extra), encoding="utf-8")
+    return path
+
+
+# --- formats and splitting ---------------------------------------------------------------------
+
+def test_eurlex_html_splits_on_articles_recitals_and_annexes():
+    found = by_locator(passages_of(FIXTURES / "eurlex_directive_excerpt.html"))
+    for locator in ("Recital 114", "Recital 118", "Article 4", "Article 74", "Article 76",
+                    "Article 77(1)", "Article 77(2)-(4)", "Annex XIV"):
+        assert locator in found, sorted(found)
+    assert found["Article 77(2)-(4)"].provisions == (
+        "eu-dir-2014-24:art-77(2)", "eu-dir-2014-24:art-77(3)", "eu-dir-2014-24:art-77(4)")
+    assert "eu-dir-2014-24:art-4(d)" in found["Article 4"].provisions
+    assert found["Article 77(1)"].heading == "Reserved contracts for certain services"
+
+
+def test_eurlex_html_carries_the_directive_metadata_and_drops_page_chrome():
+    passages = passages_of(FIXTURES / "eurlex_directive_excerpt.html")
+    assert {p.title for p in passages} == {"Directive 2014/24/EU on public procurement"}
+    assert {p.jurisdiction for p in passages} == {"EU"}
+    assert all(p.doc_type == "legislation" for p in passages)
+    text = " ".join(p.text for p in passages)
+    assert "dataLayer" not in text and "function" not in text
+    assert "EUR 750 000" in text  # no-break spaces became ordinary ones
+
+
+def test_legislation_gov_uk_html_splits_on_regulations_with_paragraph_numbers():
+    found = by_locator(passages_of(FIXTURES / "legislation_gov_uk_regulation_excerpt.html"))
+    assert {"Regulation 74", "Regulation 76", "Regulation 77(1)-(2)", "Regulation 77(3)-(5)"} <= set(found)
+    reg77 = found["Regulation 77(3)-(5)"]
+    assert "uk-pcr-2015:reg-77(3)" in reg77.provisions
+    assert reg77.url == "https://www.legislation.gov.uk/uksi/2015/102/regulation/77"
+    assert reg77.superseded_by == "uk-pa-2023" and reg77.superseded_from == "2025-02-24"
+    assert not any("Skip to main content" in p.text for p in found.values())
+
+
+def _pdf(path: Path, pages: list[list[str]]) -> Path:
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    for lines in pages:
+        pdf.add_page()
+        for line in lines:
+            pdf.multi_cell(0, 6, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path
+
+
+def test_a_pdf_without_legal_headings_is_cited_by_page(tmp_path):
+    path = _pdf(tmp_path / "guide.pdf", [
+        ["Commissioning guide", "Commissioners should talk to social enterprises early."],
+        ["Consortia of small providers can bid together for larger contracts."],
+    ])
+    passages = passages_of(path)
+    assert [(p.locator, p.page) for p in passages] == [("page 1", 1), ("page 2", 2)]
+    assert "Consortia" in passages[1].text
+
+
+def test_a_pdf_of_legislation_keeps_article_locators_and_pages(tmp_path):
+    path = _pdf(tmp_path / "directive.pdf", [
+        ["DIRECTIVE 2014/24/EU OF THE EUROPEAN PARLIAMENT AND OF THE COUNCIL", "Article 76",
+         "Principles of awarding contracts", "1. Member States shall put in place national rules."],
+        ["Article 77", "Reserved contracts for certain services",
+         "1. Member States may provide that contracting authorities may reserve the right.",
+         "3. The maximum duration of the contract shall not be longer than three years."],
+    ])
+    found = by_locator(passages_of(path))
+    assert found["Article 77"].page == 2
+    assert "eu-dir-2014-24:art-77(3)" in found["Article 77"].provisions
+    assert found["Article 77"].heading == "Reserved contracts for certain services"
+
+
+def test_plain_text_splits_on_section_headings(tmp_path):
+    path = tmp_path / "act.txt"
+    path.write_text(
+        "Procurement Act 2023\n\nSection 33 Reserving contracts to public service mutuals\n\n"
+        "(1) A contracting authority may reserve a light touch contract.\n\n"
+        "Section 32 Reserving contracts to supported employment providers\n\n(1) Text.\n",
+        encoding="utf-8",
+    )
+    found = by_locator(passages_of(path))
+    assert "uk-pa-2023:s-33(1)" in found["Section 33"].provisions
+    assert found["Section 33"].heading == "Reserving contracts to public service mutuals"
+
+
+def test_a_markdown_note_carries_front_matter_and_section_provisions(tmp_path):
+    found = by_locator(passages_of(write_note(tmp_path, "n.md", "wales-note")))
+    promoting = found["Promoting social enterprises"]
+    assert promoting.provisions == ("wales-sswba-2014:s-16(1)",)
+    assert promoting.jurisdiction == "Wales" and promoting.doc_type == "note"
+    assert promoting.in_force_from == "2016-04-06"
+    assert promoting.url.startswith("https://www.legislation.gov.uk/")
+    # A section without its own tag inherits the note's provisions.
+    assert found["Working with user-led services"].provisions == ("wales-sswba-2014:s-16",)
+
+
+def test_html_inside_a_note_is_reduced_to_text(tmp_path):
+    found = by_locator(passages_of(write_note(tmp_path, "n.md", "wales-note")))
+    text = found["Working with user-led services"].text
+    assert "<script>" not in text and "alert" not in text and "<b>" not in text
+    assert "Bold text stays as text." in text
+
+
+def test_a_long_section_is_split_again_with_overlap(tmp_path):
+    extra = " ".join(f"Sentence number {i} about promoting co-operatives in Wales." for i in range(120))
+    passages = [p for p in passages_of(write_note(tmp_path, "n.md", "long", extra), chunk_size=800)
+                if p.locator == "Promoting social enterprises"]
+    assert len(passages) > 3
+    assert all(len(p.text) <= 800 for p in passages)
+    for first, second in zip(passages, passages[1:]):
+        assert first.text[-60:].split(".")[-2] in second.text  # the end of one starts the next
+
+
+def test_a_malformed_provision_id_in_front_matter_is_reported(tmp_path):
+    path = tmp_path / "bad.md"
+    path.write_text("---\ndoc_id: bad\ntitle: Bad\nprovisions: [article 77]\n---\n\n## A\n\nText here.\n")
+    with pytest.raises(IngestError, match="article 77"):
+        load_document(path)
+
+
+def test_a_corrupt_pdf_gets_a_clear_message(tmp_path):
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(b"%PDF-1.4\n garbage that is not a PDF body")
+    with pytest.raises(IngestError, match="damaged or not a PDF"):
+        load_document(path)
+
+
+def test_an_unsupported_format_says_which_formats_work(tmp_path):
+    path = tmp_path / "sheet.xlsx"
+    path.write_bytes(b"PK")
+    with pytest.raises(IngestError, match=r"\.md"):
+        load_document(path)
+
+
+# --- incremental ingest --------------------------------------------------------------------------
+
+def ids_by_doc(index: Index) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for p in index.passages():
+        out.setdefault(p.doc_id, set()).add(p.id)
+    return out
+
+
+def test_reingest_adds_replaces_removes_and_skips_by_content_hash(tmp_path, index):
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    write_note(folder, "a.md", "note-a")
+    write_note(folder, "b.md", "note-b")
+    first = ingest_paths([folder], index)
+    assert sorted(first.added) == ["note-a", "note-b"]
+    before = ids_by_doc(index)
+
+    second = ingest_paths([folder], index)
+    assert sorted(second.unchanged) == ["note-a", "note-b"] and not second.changed
+
+    write_note(folder, "a.md", "note-a", extra="A new sentence about mutuals.")
+    (folder / "b.md").unlink()
+    third = ingest_paths([folder], index)
+    assert third.replaced == ["note-a"] and third.removed == ["note-b"]
+    after = ids_by_doc(index)
+    assert set(after) == {"note-a"}
+    assert after["note-a"] != before["note-a"]
+    assert any("A new sentence about mutuals." in p.text for p in index.passages())
+    # No stale or duplicated passages: the store holds exactly what a fresh split gives.
+    assert index.count() == len(passages_of(folder / "a.md"))
+
+
+def test_a_failing_file_leaves_what_is_indexed_untouched(tmp_path, index):
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    write_note(folder, "a.md", "note-a")
+    (folder / "guide.pdf").write_bytes(b"%PDF-1.4 not really")
+    report = ingest_paths([folder], index)
+    assert report.added == ["note-a"]
+    assert len(report.failed) == 1 and "guide.pdf" in report.failed[0][1]
+    kept = index.count()
+
+    (folder / "a.md").write_text("---\ndoc_id: note-a\nprovisions: [not an id]\n---\n\n## A\n\nText.\n")
+    report = ingest_paths([folder], index)
+    assert report.failed and index.count() == kept  # the old version of note-a is still there
+
+
+def test_two_files_with_one_doc_id_are_refused(tmp_path, index):
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    write_note(folder, "a.md", "same")
+    write_note(folder, "b.md", "same")
+    report = ingest_paths([folder], index)
+    assert report.added == ["same"]
+    assert "already used" in report.failed[0][1]
+
+
+def test_readme_files_document_a_folder_and_are_not_ingested(tmp_path, index):
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "README.md").write_text("# About this folder\n\nNot knowledge.\n")
+    write_note(folder, "a.md", "note-a")
+    assert ingest_paths([folder], index).added == ["note-a"]
+
+
+def test_the_starter_knowledge_base_ingests_without_failures(kb_index):
+    docs = kb_index.documents()
+    assert {"reserved-contracts-mutuals-eu", "light-touch-regime-eu"} <= set(docs)
+    assert all(p.provisions for p in kb_index.passages())

@@ -1,0 +1,154 @@
+"""The Gradio chat, served for real on a loopback port and called through gradio_client, as a
+browser or script would. The app answers from the session `assistant` (starter knowledge base,
+real Chroma store, real embedding model).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from gradio_client import Client
+
+from procguide.assistant import Assistant
+from procguide.ui.app import build_ui
+
+MUTUALS_QUESTION = "How long can a contract reserved for a mutual last under the Procurement Act 2023?"
+EU_MUTUALS_QUESTION = "Which organisations qualify for a reserved contract under Article 77?"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server_url(assistant: Assistant) -> Iterator[str]:
+    demo = build_ui(assistant)
+    port = _free_port()
+    demo.launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        share=False,
+        quiet=True,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server_url: str) -> Client:
+    return Client(server_url, verbose=False)
+
+
+def _respond(client: Client, question: str, jurisdiction: str = "All") -> str:
+    reply = client.predict(question, jurisdiction, api_name="/respond")
+    assert isinstance(reply, str)
+    return reply
+
+
+@pytest.fixture(scope="module")
+def mutuals_reply(client: Client) -> str:
+    return _respond(client, MUTUALS_QUESTION)
+
+
+def test_respond_endpoint_is_published(client: Client) -> None:
+    api: dict[str, Any] = client.view_api(return_format="dict", print_info=False)
+    assert "/respond" in api["named_endpoints"]
+
+
+def test_reply_cites_with_a_numbered_marker(mutuals_reply: str) -> None:
+    answer = mutuals_reply.split("**Sources**")[0]
+    assert "[1]" in answer
+
+
+def test_reply_lists_sources_after_the_answer(mutuals_reply: str) -> None:
+    assert "**Sources**" in mutuals_reply
+    answer, sources = mutuals_reply.split("**Sources**", 1)
+    assert answer.strip()
+    assert re.search(r"^\[1\] ", sources, re.M), sources
+
+
+def test_reply_source_line_shows_the_locator_of_the_cited_passage(
+    mutuals_reply: str, assistant: Assistant
+) -> None:
+    expected = assistant.ask(MUTUALS_QUESTION)
+    assert expected.citations
+    sources = mutuals_reply.split("**Sources**", 1)[1]
+    first_line = next(line for line in sources.splitlines() if line.startswith("[1] "))
+    assert expected.citations[0].passage.locator in first_line
+
+
+def test_reply_source_line_links_to_an_https_source(mutuals_reply: str) -> None:
+    sources = mutuals_reply.split("**Sources**", 1)[1]
+    assert re.search(r"\]\(https://[^\s)]+\)", sources), sources
+
+
+def test_reply_with_a_jurisdiction_filter_cites_only_passages_in_scope(
+    client: Client, assistant: Assistant
+) -> None:
+    reply = _respond(client, EU_MUTUALS_QUESTION, "EU")
+    expected = assistant.ask(EU_MUTUALS_QUESTION, filters={"jurisdiction": "EU"})
+    assert expected.citations
+    assert all(c.passage.jurisdiction == "EU" for c in expected.citations)
+    assert expected.citations[0].passage.locator in reply
+
+
+def test_reply_to_a_question_with_a_script_tag_contains_no_script(client: Client) -> None:
+    reply = _respond(client, f"{MUTUALS_QUESTION} <script>alert(1)</script>")
+    assert "<script>" not in reply.lower()
+    assert "[1]" in reply  # the question itself was still answered
+
+
+def test_reply_to_a_question_of_only_a_script_tag_explains_and_contains_no_script(
+    client: Client,
+) -> None:
+    reply = _respond(client, "<script>alert(1)</script>")
+    assert "<script>" not in reply.lower()
+    assert "can't take that question" in reply
+
+
+def test_reply_to_an_over_long_question_names_the_limit(client: Client) -> None:
+    reply = _respond(client, "x" * 5000)
+    assert "2,000" in reply
+
+
+def test_page_shows_the_not_legal_advice_disclaimer(server_url: str) -> None:
+    page = httpx.get(server_url, timeout=30).text
+    assert "not legal advice" in page
+
+
+def _is_loopback(address: Any) -> bool:
+    if isinstance(address, str | bytes):  # a unix socket path
+        return True
+    try:
+        return ipaddress.ip_address(address[0]).is_loopback
+    except ValueError:
+        return address[0] == "localhost"
+
+
+def test_chat_round_trip_connects_to_nothing_but_loopback(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attempts: list[Any] = []
+    real_connect = socket.socket.connect
+
+    def connect(self: socket.socket, address: Any) -> Any:
+        if not _is_loopback(address):
+            attempts.append(address)
+            raise OSError(f"test: network access to {address!r} is not allowed")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    reply = _respond(client, "What is the threshold for the light-touch regime?")
+    assert attempts == []
+    assert "**Sources**" in reply
