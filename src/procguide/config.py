@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
-
-from pydantic import Field, SecretStr
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,18 +32,10 @@ class Settings(BaseSettings):
 
     # Retrieval and answering.
     k: int = Field(5, ge=1, le=50, description="passages retrieved for each question")
-    answerer: Literal["extractive", "llm"] = "extractive"
     # Calibrated with `procguide calibrate` on evals/questions.jsonl: see README, "Abstention".
     abstain_threshold: float = 0.368
     max_answer_sentences: int = 4
     max_question_chars: int = 2000
-
-    # Optional LLM, through any OpenAI-compatible server (Ollama, vLLM, llama.cpp server).
-    llm_base_url: str = "http://127.0.0.1:11434/v1"
-    llm_model: str | None = None
-    llm_api_key: SecretStr = SecretStr("not-needed")
-    llm_temperature: float = 0.0
-    llm_timeout_s: float = 120.0
 
     # Web UI.
     host: str = "127.0.0.1"
