@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from procguide.answer.result import Answer
 from procguide.assistant import Assistant
 from procguide.guard import INJECTION_NOTICE, QuestionRejected, screen_question
 
@@ -116,7 +117,7 @@ def test_words_like_previous_in_an_ordinary_question_are_not_an_injection() -> N
 
 # --- through the Assistant ---------------------------------------------------------------------
 
-def _cited_provisions(answer) -> set[tuple[str, ...]]:  # noqa: ANN001
+def _cited_provisions(answer: Answer) -> set[tuple[str, ...]]:
     return {tuple(c.passage.provisions) for c in answer.citations}
 
 

@@ -1,5 +1,6 @@
 """Ingest: each format, structure-aware splitting, metadata, and incremental re-ingest."""
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -156,7 +157,7 @@ def test_a_long_section_is_split_again_with_overlap(tmp_path):
                 if p.locator == "Promoting social enterprises"]
     assert len(passages) > 3
     assert all(len(p.text) <= 800 for p in passages)
-    for first, second in zip(passages, passages[1:]):
+    for first, second in pairwise(passages):
         assert first.text[-60:].split(".")[-2] in second.text  # the end of one starts the next
 
 
@@ -251,3 +252,16 @@ def test_the_starter_knowledge_base_ingests_without_failures(kb_index):
     docs = kb_index.documents()
     assert {"reserved-contracts-mutuals-eu", "light-touch-regime-eu"} <= set(docs)
     assert all(p.provisions for p in kb_index.passages())
+
+
+def test_a_sidecar_yaml_sets_the_metadata_of_a_pdf(tmp_path):
+    path = _pdf(tmp_path / "wppn.pdf", [["Guidance on reserving contracts in Wales."]])
+    (tmp_path / "wppn.pdf.yaml").write_text(
+        "doc_id: wppn-02-21\ntitle: WPPN 02/21 Reserved contracts\njurisdiction: Wales\n"
+        "doc_type: guidance\nurl: https://www.gov.wales/\nprovisions: [uk-pcr-2015:reg-77]\n",
+        encoding="utf-8",
+    )
+    [passage] = passages_of(path)
+    assert (passage.doc_id, passage.title, passage.jurisdiction, passage.doc_type) == (
+        "wppn-02-21", "WPPN 02/21 Reserved contracts", "Wales", "guidance")
+    assert passage.provisions == ("uk-pcr-2015:reg-77",)

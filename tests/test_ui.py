@@ -75,7 +75,7 @@ def test_reply_lists_sources_after_the_answer(mutuals_reply: str) -> None:
     assert "**Sources**" in mutuals_reply
     answer, sources = mutuals_reply.split("**Sources**", 1)
     assert answer.strip()
-    assert re.search(r"^\[1\] ", sources, re.M), sources
+    assert re.search(r"^\[1\] ", sources, re.MULTILINE), sources
 
 
 def test_reply_source_line_shows_the_locator_of_the_cited_passage(

@@ -10,8 +10,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from procguide import provisions as prov
-from procguide.answer.citations import renumber
 from procguide.answer.abstain import EMPTY_INDEX, ONLY_QUESTIONS
+from procguide.answer.citations import renumber
 from procguide.answer.extractive import Draft, ExtractiveAnswerer
 from procguide.answer.notices import superseded_notices
 from procguide.answer.result import Answer

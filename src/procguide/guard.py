@@ -22,7 +22,7 @@ _INJECTION = re.compile(
     r"developer mode|do anything now)\b"
     r"|\b(system|hidden|initial) prompt\b"
     r"|\b(reveal|print|show|repeat|output)\b[^.?!\n]{0,30}\b(instructions|prompt|configuration)\b",
-    re.I,
+    re.IGNORECASE,
 )
 _SENTENCE_BREAK = re.compile(r"(?<=[.?!;:\n])\s+")
 

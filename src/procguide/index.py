@@ -260,7 +260,7 @@ class Index:
     def _max_batch(self) -> int:
         try:
             return int(chroma_client(self.settings).get_max_batch_size())
-        except Exception:  # older servers do not report it
+        except Exception:  # noqa: BLE001  (older servers do not report it; any failure means 'unknown')
             return 1000
 
     # --- reading -------------------------------------------------------------------------------

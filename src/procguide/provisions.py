@@ -299,13 +299,13 @@ class Reference:
 
 _PARAS = r"((?:\s?\(\s?[0-9a-z]{1,4}\s?\))*)"
 _REF_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("art", re.compile(rf"\b(?:articles?|arts?\.?)\s*(\d{{1,3}}[a-z]?)\b{_PARAS}", re.I)),
-    ("recital", re.compile(r"\brecitals?\s*\(?(\d{1,3})\)?", re.I)),
-    ("annex", re.compile(r"\bannex\s+([ivxlc]{1,6})\b", re.I)),
+    ("art", re.compile(rf"\b(?:articles?|arts?\.?)\s*(\d{{1,3}}[a-z]?)\b{_PARAS}", re.IGNORECASE)),
+    ("recital", re.compile(r"\brecitals?\s*\(?(\d{1,3})\)?", re.IGNORECASE)),
+    ("annex", re.compile(r"\bannex\s+([ivxlc]{1,6})\b", re.IGNORECASE)),
     # "regulation 77", "reg. 77", "regs 74-76"; not "Regulations 2015" or "Regulation (EU) 2016/679".
-    ("reg", re.compile(rf"\b(?:regulations?|regs?\.?)\s*(\d{{1,3}}[a-z]?)\b(?![/\d]){_PARAS}", re.I)),
-    ("s", re.compile(rf"\b(?:sections?|ss?\.|ss?(?=\s*\d))\s*(\d{{1,3}}[a-z]?)\b(?![/\d]){_PARAS}", re.I)),
-    ("sch", re.compile(r"\bsch(?:edule|\.)?\s*(\d{1,2})\b", re.I)),
+    ("reg", re.compile(rf"\b(?:regulations?|regs?\.?)\s*(\d{{1,3}}[a-z]?)\b(?![/\d]){_PARAS}", re.IGNORECASE)),
+    ("s", re.compile(rf"\b(?:sections?|ss?\.|ss?(?=\s*\d))\s*(\d{{1,3}}[a-z]?)\b(?![/\d]){_PARAS}", re.IGNORECASE)),
+    ("sch", re.compile(r"\bsch(?:edule|\.)?\s*(\d{1,2})\b", re.IGNORECASE)),
 )
 _RANGE_RE = re.compile(r"\s*(?:-|–|to)\s*(\d{1,3})\b")
 _INSTRUMENT_WINDOW = 60
@@ -338,7 +338,7 @@ def find_references(text: str) -> list[Reference]:
 
 
 def _paragraphs(text: str | None) -> tuple[str, ...]:
-    return tuple(p.lower() for p in re.findall(r"\(\s?([0-9a-z]+)\s?\)", text or "", re.I))
+    return tuple(p.lower() for p in re.findall(r"\(\s?([0-9a-z]+)\s?\)", text or "", re.IGNORECASE))
 
 
 def _resolve_instrument(kind: str, start: int, end: int, aliases: list[tuple[str, int]]) -> str | None:

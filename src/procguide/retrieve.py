@@ -133,7 +133,7 @@ def _order_named(
 _FOLLOW_UP = re.compile(
     r"^\s*(and|but|also|so|then|ok|okay|what about|how about|what if|and if|same)\b"
     r"|\b(it|its|they|them|their|this|that|these|those|such|there|one|ones)\b",
-    re.I,
+    re.IGNORECASE,
 )
 _MAX_FOLLOW_UP_TOKENS = 8
 

@@ -10,11 +10,7 @@ import Stemmer
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 # Short English stop list; words such as "may", "must" and "not" stay, because they carry law.
 STOP_WORDS = frozenset(
-    """a an and are as at be been being but by can could did do does doing for from had has have
-    having he her here hers him his how i if in into is it its itself me my of on or our ours
-    out over she so such than that the their theirs them then there these they this those through
-    to too under until up very was we were what when where which while who whom why will with would
-    you your yours about also any each just only own same some both few more most other""".split()
+    ["a", "an", "and", "are", "as", "at", "be", "been", "being", "but", "by", "can", "could", "did", "do", "does", "doing", "for", "from", "had", "has", "have", "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself", "me", "my", "of", "on", "or", "our", "ours", "out", "over", "she", "so", "such", "than", "that", "the", "their", "theirs", "them", "then", "there", "these", "they", "this", "those", "through", "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "about", "also", "any", "each", "just", "only", "own", "same", "some", "both", "few", "more", "most", "other"]
 )
 
 

@@ -11,7 +11,7 @@ _ABBREVIATIONS = (
     "c", "v", "vs", "al",
 )
 _ABBREV_RE = re.compile(
-    r"\b(" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")\.\s+(?=[\w(])", re.I
+    r"\b(" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")\.\s+(?=[\w(])", re.IGNORECASE
 )
 _BOUNDARY = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'‘“])|(?<=[;:])\s*\n+|\n{2,}|\n(?=\s*[-*•]\s)|\n(?=\s*\([a-z0-9]{1,3}\)\s)")
 _PLACEHOLDER = "\u0000"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from procguide.evaluation.questions import Question
 
@@ -30,7 +31,7 @@ def confidences(
 def best_threshold(answerable: list[float], unanswerable: list[float]) -> Calibration:
     """The threshold with the best balanced accuracy, midway between the two nearest scores."""
     scores = sorted(set(answerable + unanswerable))
-    candidates = [(a + b) / 2 for a, b in zip(scores, scores[1:], strict=False)] or scores or [0.5]
+    candidates = [(a + b) / 2 for a, b in pairwise(scores)] or scores or [0.5]
     best: Calibration | None = None
     for t in candidates:
         keep = sum(s >= t for s in answerable) / max(1, len(answerable))

@@ -14,7 +14,7 @@ _DROP = ("script", "style", "noscript", "template", "iframe", "object", "embed",
          "form", "button", "input", "select", "textarea", "nav", "header", "footer", "aside", "head")
 # Running heads and signature blocks on EUR-Lex pages.
 _NOISE_CLASSES = re.compile(r"^(oj-hd-.*|oj-final|oj-signatory|oj-doc-sep)$")
-_CHROME = re.compile(r"(^|[-_ ])(nav|navigation|menu|breadcrumb|cookie|banner|skip|footer|header|sidebar|share|toolbar|print)", re.I)
+_CHROME = re.compile(r"(^|[-_ ])(nav|navigation|menu|breadcrumb|cookie|banner|skip|footer|header|sidebar|share|toolbar|print)", re.IGNORECASE)
 _BLOCKS = ("p", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "blockquote", "pre",
            "caption", "figcaption", "div", "section", "article", "td", "th")
 _HEADINGS = {f"h{i}": i for i in range(1, 7)}

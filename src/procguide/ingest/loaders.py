@@ -21,8 +21,8 @@ from procguide.ingest.structure import starts_unit
 from procguide.passage import content_hash
 
 _HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_PROVISIONS_TAG_RE = re.compile(r"<!--\s*provisions\s*:\s*(.*?)\s*-->", re.I | re.S)
-_COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
+_PROVISIONS_TAG_RE = re.compile(r"<!--\s*provisions\s*:\s*(.*?)\s*-->", re.IGNORECASE | re.DOTALL)
+_COMMENT_RE = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
 def supported_suffixes() -> tuple[str, ...]:

@@ -20,16 +20,16 @@ _NAMED = {
 }
 # legislation.gov.uk style: "77.—(1) A contracting authority may ...". In a text that has no
 # Articles (whose paragraphs are "1. ..."), "74. Public contracts ..." opens a regulation too.
-_INLINE_UNIT = re.compile(r"^(\d{1,3}[A-Z]?)\.\s*[—–]\s*(?:\((\d{1,2}[A-Z]?)\)\s*)?(.*)$", re.S)
-_INLINE_UNIT_NO_DASH = re.compile(r"^(\d{1,3}[A-Z]?)\.\s+(?:\((\d{1,2}[A-Z]?)\)\s*)?(\S.*)$", re.S)
+_INLINE_UNIT = re.compile(r"^(\d{1,3}[A-Z]?)\.\s*[—–]\s*(?:\((\d{1,2}[A-Z]?)\)\s*)?(.*)$", re.DOTALL)
+_INLINE_UNIT_NO_DASH = re.compile(r"^(\d{1,3}[A-Z]?)\.\s+(?:\((\d{1,2}[A-Z]?)\)\s*)?(\S.*)$", re.DOTALL)
 # Headings of an Act's sections on legislation.gov.uk: "33 Reserving contracts to public service mutuals".
 _NUMBERED_TITLE = re.compile(r"^(\d{1,3}[A-Z]?)\.?\s+([A-Z][^.]*)$")
 _STRUCTURAL = re.compile(r"^(?:PART|CHAPTER|TITLE|Part|Chapter|Title)\s+(?:[IVXLC]{1,6}|\d{1,2}[A-Z]?)\b")
 _PARAGRAPH = (
-    re.compile(r"^(\d{1,2}[a-z]?)\.\s+(\S.*)$", re.S),  # EUR-Lex: "2.   Member States may ..."
-    re.compile(r"^\((\d{1,2}[A-Z]?)\)\s*(\S.*)$", re.S),  # UK: "(2) A contracting authority ..."
+    re.compile(r"^(\d{1,2}[a-z]?)\.\s+(\S.*)$", re.DOTALL),  # EUR-Lex: "2.   Member States may ..."
+    re.compile(r"^\((\d{1,2}[A-Z]?)\)\s*(\S.*)$", re.DOTALL),  # UK: "(2) A contracting authority ..."
 )
-_RECITAL_INLINE = re.compile(r"^\((\d{1,3})\)\s+(\S.*)$", re.S)
+_RECITAL_INLINE = re.compile(r"^\((\d{1,3})\)\s+(\S.*)$", re.DOTALL)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def _history(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
     return out
 
 
-def make_respond(assistant: Assistant):  # noqa: ANN201 (Gradio reads the signature)
+def make_respond(assistant: Assistant):
     def respond(message: str, history: list[dict[str, Any]], jurisdiction: str) -> Iterator[str]:
         filters = None if jurisdiction in (None, "All") else {"jurisdiction": jurisdiction}
         text = ""
@@ -83,7 +83,9 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
 def launch(host: str | None = None, port: int | None = None, assistant: Assistant | None = None) -> None:
     settings = get_settings()
     assistant = assistant or Assistant(settings)
-    assistant.index.passages()  # load the index before the first question, not during it
+    # Load the index and the model before the first question, not during it.
+    assistant.index.passages()
+    assistant.index.embed_query("warm up")
     build_ui(assistant).queue().launch(
         server_name=host or settings.host,
         server_port=port or settings.port,
