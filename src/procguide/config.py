@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     # Retrieval and answering.
     k: int = Field(5, ge=1, le=50, description="passages retrieved for each question")
     # Calibrated with `procguide calibrate` on evals/questions.jsonl: see README, "Abstention".
-    abstain_threshold: float = 0.368
+    abstain_threshold: float = 0.374
     max_answer_sentences: int = 4
     max_question_chars: int = 2000
 

@@ -1,0 +1,122 @@
+"""Checks on the shipped knowledge base: metadata on every note, well-formed provision ids of known
+instruments, and each fact commissioners rely on present next to its provision (one row a fact).
+"""
+
+import re
+from pathlib import Path
+
+import frontmatter
+import pytest
+
+from procguide import provisions as prov
+from procguide.ingest.document import DOC_TYPES, JURISDICTIONS
+from tests.conftest import KNOWLEDGE
+
+NOTES = sorted(p for p in KNOWLEDGE.glob("*.md") if p.name != "README.md")
+# A report has no in-force date; everything else says when the law it describes took effect.
+REQUIRED = ("doc_id", "title", "jurisdiction", "doc_type", "url", "provisions", "sources",
+            "in_force_from", "updated")
+TAG = re.compile(r"<!--\s*provisions\s*:\s*(.*?)\s*-->")
+
+
+def note_ids(path: Path) -> list[str]:
+    post = frontmatter.load(path)
+    ids = [str(i) for i in post.metadata.get("provisions") or []]
+    for tag in TAG.findall(post.content):
+        ids.extend(i for i in re.split(r"[,\s]+", tag) if i)
+    return ids
+
+
+@pytest.mark.parametrize("path", NOTES, ids=lambda p: p.name)
+def test_every_note_has_the_required_metadata(path):
+    meta = frontmatter.load(path).metadata
+    required = [k for k in REQUIRED if not (k == "in_force_from" and meta.get("doc_type") == "report")]
+    missing = [k for k in required if not meta.get(k)]
+    assert not missing, f"{path.name} lacks {missing}"
+    assert meta["jurisdiction"] in JURISDICTIONS and meta["doc_type"] in DOC_TYPES
+    assert meta["url"].startswith(("https://", "http://"))
+    # A source with no official address says so (the seed article about the King's Fund report).
+    assert all(s.get("title") and (s.get("url") or s.get("address")) for s in meta["sources"])
+    assert bool(meta.get("superseded_by")) == bool(meta.get("superseded_from"))
+    if meta.get("superseded_by"):
+        assert prov.is_known(str(meta["superseded_by"]))
+
+
+@pytest.mark.parametrize("path", NOTES, ids=lambda p: p.name)
+def test_every_section_says_which_provisions_it_is_about(path):
+    content = frontmatter.load(path).content
+    sections = re.split(r"^## ", content, flags=re.M)[1:]
+    untagged = [s.splitlines()[0] for s in sections if not TAG.search(s.split("\n\n")[0] + "\n" + s)]
+    assert not untagged, f"{path.name}: sections without a provisions tag: {untagged}"
+
+
+@pytest.mark.parametrize("path", NOTES, ids=lambda p: p.name)
+def test_every_provision_id_is_well_formed_and_names_a_known_instrument(path):
+    bad = [i for i in note_ids(path) if not prov.is_known(i)]
+    assert not bad, f"{path.name}: unknown or malformed ids {bad}"
+
+
+def test_doc_ids_are_unique():
+    ids = [frontmatter.load(p).metadata["doc_id"] for p in NOTES]
+    assert len(ids) == len(set(ids))
+
+
+# (fact as a case-insensitive regular expression, the provision it must sit beside)
+FACTS = [
+    (r"750[  ,]?000", "eu-dir-2014-24:art-4"),
+    (r"light.touch", "eu-dir-2014-24:art-74"),
+    (r"contract notice|prior information notice", "eu-dir-2014-24:art-75"),
+    (r"quarter", "eu-dir-2014-24:art-75"),
+    (r"transparency and equal treatment|equal treatment and transparency", "eu-dir-2014-24:art-76"),
+    (r"continuity", "eu-dir-2014-24:art-76"),
+    (r"best price-quality ratio", "eu-dir-2014-24:art-76"),
+    (r"public service mission", "eu-dir-2014-24:art-77"),
+    (r"reinvest", "eu-dir-2014-24:art-77"),
+    (r"employee ownership|participatory", "eu-dir-2014-24:art-77"),
+    (r"three years|3 years", "eu-dir-2014-24:art-77"),
+    (r"refer to Article 77", "eu-dir-2014-24:art-77"),
+    (r"30 ?%|30 per ?cent", "eu-dir-2014-24:art-20"),
+    (r"sheltered", "eu-dir-2014-24:art-20"),
+    (r"proportion", "eu-dir-2014-24:art-18"),
+    (r"legal form", "eu-dir-2014-24:art-19"),
+    (r"distort competition", "eu-dir-2014-24:art-40"),
+    (r"main reasons|divide or explain", "eu-dir-2014-24:art-46"),
+    (r"twice", "eu-dir-2014-24:art-58"),
+    (r"best price-quality ratio", "eu-dir-2014-24:art-67"),
+    (r"staff", "eu-dir-2014-24:art-67"),
+    (r"social|employment", "eu-dir-2014-24:art-70"),
+    (r"80 ?%|80 per ?cent", "eu-dir-2014-24:art-12"),
+    (r"without.{0,40}public contracts|licen[cs]", "eu-dir-2014-24:recital-114"),
+    (r"continuity of public services", "eu-dir-2014-24:recital-118"),
+    (r"three years", "uk-pcr-2015:reg-77"),
+    (r"30 ?%|30 per ?cent", "uk-pcr-2015:reg-20"),
+    (r"twice", "uk-pcr-2015:reg-58"),
+    (r"transparency and equal treatment|equal treatment", "uk-pcr-2015:reg-76"),
+    (r"24 February 2025", "uk-pa-2023"),
+    (r"five years|5 years", "uk-pa-2023:s-33"),
+    (r"three years", "uk-pa-2023:s-33"),
+    (r"employees", "uk-pa-2023:s-33"),
+    (r"not-for-profit|members", "uk-pa-2023:s-33"),
+    (r"30 ?%|30 per ?cent", "uk-pa-2023:s-32"),
+    (r"market engagement", "uk-pa-2023:s-16"),
+    (r"lots", "uk-pa-2023:s-18"),
+    (r"economic, social and environmental well-being", "uk-sva-2012:s-1"),
+    (r"Welsh devolved|devolved Welsh", "uk-sva-2012:s-1"),
+    (r"social enterprises", "wales-sswba-2014:s-16"),
+    (r"user-led", "wales-sswba-2014:s-16"),
+    (r"2015/1500", "wales-sswba-2014:s-16"),
+    (r"socially responsible procurement", "wales-spppa-2023"),
+    (r"1 January 2024", "uk-psr-2023"),
+    (r"England", "uk-psr-2023"),
+]
+
+
+def passages_tagged(kb_index, provision: str):
+    return [p for p in kb_index.passages() if prov.any_matches(p.provisions, provision)]
+
+
+@pytest.mark.parametrize("fact, provision", FACTS, ids=[f"{p} {f}" for f, p in FACTS])
+def test_each_fact_sits_beside_its_provision(kb_index, fact, provision):
+    tagged = passages_tagged(kb_index, provision)
+    assert tagged, f"no passage carries {provision}"
+    assert any(re.search(fact, p.text, re.I) for p in tagged), f"'{fact}' is not stated beside {provision}"
