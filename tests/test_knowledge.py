@@ -45,7 +45,7 @@ def test_every_note_has_the_required_metadata(path):
 @pytest.mark.parametrize("path", NOTES, ids=lambda p: p.name)
 def test_every_section_says_which_provisions_it_is_about(path):
     content = frontmatter.load(path).content
-    sections = re.split(r"^## ", content, flags=re.M)[1:]
+    sections = re.split(r"^## ", content, flags=re.MULTILINE)[1:]
     untagged = [s.splitlines()[0] for s in sections if not TAG.search(s.split("\n\n")[0] + "\n" + s)]
     assert not untagged, f"{path.name}: sections without a provisions tag: {untagged}"
 
@@ -119,4 +119,4 @@ def passages_tagged(kb_index, provision: str):
 def test_each_fact_sits_beside_its_provision(kb_index, fact, provision):
     tagged = passages_tagged(kb_index, provision)
     assert tagged, f"no passage carries {provision}"
-    assert any(re.search(fact, p.text, re.I) for p in tagged), f"'{fact}' is not stated beside {provision}"
+    assert any(re.search(fact, p.text, re.IGNORECASE) for p in tagged), f"'{fact}' is not stated beside {provision}"
