@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run ingest test lint clean
+.PHONY: setup run ingest test eval lint clean
 
 setup: $(STAMP)
 
@@ -22,11 +22,17 @@ ingest: setup
 run: ingest
 	$(BIN)/procguide serve
 
+# The tests, then the eval suite on the shipped questions, held to the bounds in evals/config.yaml.
 test: setup
 	$(BIN)/pytest -q
+	$(BIN)/procguide ingest --strict
+	$(BIN)/procguide eval --questions evals/questions.jsonl --out eval-out
+
+eval: ingest
+	$(BIN)/procguide eval --questions evals/questions.jsonl --out eval-out
 
 lint: setup
 	$(BIN)/ruff check src tests
 
 clean:
-	rm -rf $(VENV) .procguide
+	rm -rf $(VENV) .procguide eval-out

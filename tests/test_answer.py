@@ -101,20 +101,22 @@ def test_an_empty_index_says_how_to_build_it(index):
     assert answer.abstained and "procguide ingest" in answer.text
 
 
-def test_the_configured_threshold_separates_the_calibration_questions(assistant):
-    """The abstention threshold is calibrated on questions (see README), not guessed."""
-    questions = [q for q in load_questions(ROOT / "evals" / "questions.jsonl")]
-    assert sum(q.abstain for q in questions) >= 5
+def test_the_configured_threshold_is_the_calibrated_one(assistant):
+    """The abstention threshold is calibrated on questions (see README), not guessed: at the
+    configured value no more than 5% of answerable questions are declined, and it declines
+    nearly as many of the rest as the best threshold under that limit would."""
+    questions = load_questions(ROOT / "evals" / "questions.jsonl")
+    assert sum(q.abstain for q in questions) >= 10
     calibrating = Assistant(assistant.settings.model_copy(update={"abstain_threshold": -1.0}),
                             assistant.index)
     answerable, unanswerable = confidences(
         questions, lambda q: calibrating.ask(q.question, history=q.history_messages()).confidence)
     threshold = assistant.settings.abstain_threshold
-    keep = sum(s >= threshold for s in answerable) / len(answerable)
-    decline = sum(s < threshold for s in unanswerable) / len(unanswerable)
+    false_abstention = sum(s < threshold for s in answerable) / len(answerable)
+    declined = sum(s < threshold for s in unanswerable) / len(unanswerable)
     best = best_threshold(answerable, unanswerable)
-    assert (keep + decline) / 2 >= best.accuracy - 0.05
-    assert keep >= 0.9
+    assert false_abstention <= 0.05
+    assert declined >= best.abstention_accuracy - 0.05
 
 
 # --- pieces ------------------------------------------------------------------------------------

@@ -18,15 +18,22 @@ from procguide.answer.result import Answer
 from procguide.config import Settings, get_settings
 from procguide.guard import screen_question
 from procguide.index import Index
-from procguide.retrieve import Filters, Hit, contextual_query, hybrid_search
+from procguide.retrieve import Filters, Hit, Retriever, contextual_query, hybrid_search
 
 Message = dict[str, str]
 
 
 class Assistant:
-    def __init__(self, settings: Settings | None = None, index: Index | None = None):
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        index: Index | None = None,
+        retriever: Retriever = hybrid_search,
+    ):
+        """`retriever` is hybrid search; the eval report swaps in baselines to compare with it."""
         self.settings = settings or get_settings()
         self.index = index or Index(self.settings)
+        self.retriever = retriever
         self.answerer = ExtractiveAnswerer(
             self.index, self.settings.abstain_threshold, self.settings.max_answer_sentences
         )
@@ -67,7 +74,7 @@ class Assistant:
         if query and self.index.count():
             vector = self.index.embed_query(query)
             references = prov.find_references(query)
-            hits = hybrid_search(self.index, query, k, parsed_filters, references, vector)
+            hits = self.retriever(self.index, query, k, parsed_filters, references, vector)
         retrieved_at = time.perf_counter()
         if not query:
             draft = Draft([], True, 0.0, ONLY_QUESTIONS)

@@ -153,5 +153,96 @@ def calibrate(
     )
 
 
+@app.command("eval")
+def eval_(
+    questions: Annotated[Path, typer.Option(help="Questions, JSON Lines (evals/README.md)")] = Path(
+        "evals/questions.jsonl"
+    ),
+    out: Annotated[Path, typer.Option(help="Folder for answers.jsonl and the report")] = Path("eval-out"),
+    answers: Annotated[
+        Path | None, typer.Option(help="Score these saved answers instead of running the assistant")
+    ] = None,
+    k: Annotated[int | None, typer.Option(help="Passages retrieved (default: from the config)")] = None,
+    minimum: Annotated[
+        list[str] | None, typer.Option("--min", help="METRIC=VALUE; exit 1 if the metric is lower")
+    ] = None,
+    maximum: Annotated[
+        list[str] | None, typer.Option("--max", help="METRIC=VALUE; exit 1 if the metric is higher")
+    ] = None,
+    config: Annotated[Path, typer.Option(help="k, bounds, support threshold, baselines")] = Path(
+        "evals/config.yaml"
+    ),
+    baselines: Annotated[bool, typer.Option(help="Also run the baselines named in the config")] = True,
+) -> None:
+    """Run the eval suite (or score saved answers) and write report.json, report.md, metrics.png."""
+    from rich.progress import Progress
+
+    from procguide.evaluation.config import Bounds, EvalConfig, parse_bound_options
+    from procguide.evaluation.questions import QuestionFileError, load_questions
+    from procguide.evaluation.run import run_eval
+
+    try:
+        cfg = EvalConfig.load(config)
+        items = load_questions(questions)
+        bounds = Bounds(
+            min={**cfg.bounds.min, **parse_bound_options(minimum or [], "min")},
+            max={**cfg.bounds.max, **parse_bound_options(maximum or [], "max")},
+        )
+    except (QuestionFileError, ValueError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    if k is not None:
+        cfg.k = k
+    systems = ["procguide"] + (cfg.baselines if baselines and answers is None else [])
+    with Progress(console=console) as progress:
+        tasks = {name: progress.add_task(f"Answering ({name})", total=len(items)) for name in systems}
+        if answers is not None:
+            progress.update(tasks["procguide"], description="Scoring saved answers", completed=len(items))
+        try:
+            run = run_eval(
+                items, out, get_settings(), cfg, bounds, answers,
+                systems[1:], lambda name: progress.advance(tasks[name]),
+            )
+        except ValueError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
+    results = {"procguide": run.metrics, **run.baselines}
+    table = Table("metric", *results)
+    for name in run.metrics:
+        table.add_row(name, *(f"{m.get(name, 0):.3f}" for m in results.values()))
+    console.print(table)
+    console.print(f"Report: {out / 'report.md'}, {out / 'report.json'}, {out / 'metrics.png'}")
+    if run.failures:
+        for line in run.failures:
+            err.print(f"[red]bound missed:[/red] {line}")
+        raise typer.Exit(1)
+
+
+@app.command("calibrate-support")
+def calibrate_support(
+    pairs: Annotated[Path, typer.Option(help="Labelled sentence-passage pairs")] = Path(
+        "tests/fixtures/support_pairs.jsonl"
+    ),
+    config: Annotated[Path, typer.Option(help="Where the current threshold is set")] = Path(
+        "evals/config.yaml"
+    ),
+) -> None:
+    """Find the support checker's threshold that best classifies labelled pairs."""
+    from procguide.evaluation.config import EvalConfig
+    from procguide.evaluation.run import support_checker
+    from procguide.evaluation.support import accuracy, calibrate_threshold, load_pairs
+
+    cfg = EvalConfig.load(config)
+    labelled = load_pairs(pairs)
+    checker = support_checker(get_settings(), cfg)
+    current = accuracy(checker, labelled)
+    threshold, best = calibrate_threshold(checker, labelled)
+    console.print(
+        f"{len(labelled)} pairs ({sum(p.supported for p in labelled)} supported)\n"
+        f"best threshold {threshold:.3f}: accuracy {best:.3f}\n"
+        f"current threshold {cfg.support.threshold} in {config}: accuracy {current:.3f}"
+    )
+
+
 if __name__ == "__main__":
     app()

@@ -34,8 +34,8 @@ class Settings(BaseSettings):
     # Retrieval and answering.
     k: int = Field(5, ge=1, le=50, description="passages retrieved for each question")
     # Calibrated with `procguide calibrate` on evals/questions.jsonl: see README, "Abstention".
-    abstain_threshold: float = 0.374
-    max_answer_sentences: int = 4
+    abstain_threshold: float = 0.576
+    max_answer_sentences: int = 5
     max_question_chars: int = 2000
 
     # Web UI.

@@ -7,6 +7,7 @@ it can never disagree with what is indexed.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import threading
 from collections.abc import Callable, Sequence
@@ -310,4 +311,47 @@ class Index:
                 got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0],
                 strict=True,
             )
+        ]
+
+
+class NaiveRecipeStore:
+    """The naive LangChain recipe, kept as a baseline for the eval report: whole documents cut by
+    RecursiveCharacterTextSplitter(1000, 200) into a Chroma collection of their own, each chunk
+    carrying only its document's metadata.
+    """
+
+    def __init__(self, settings: Settings, collection: str | None = None):
+        from langchain_chroma import Chroma
+
+        self.settings = settings
+        name = collection or f"{settings.collection}-naive-baseline"
+        client = chroma_client(settings)
+        # Rebuilt on every run; absent on the first one (any real store error shows on add).
+        with contextlib.suppress(Exception):
+            client.delete_collection(name)
+        self.store = Chroma(
+            client=client,
+            collection_name=name,
+            embedding_function=load_embeddings(settings.embedding_model),
+            collection_configuration={"hnsw": {"space": "cosine"}},
+        )
+
+    def add_documents(self, documents: Sequence[tuple[str, dict[str, Any]]]) -> int:
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+        splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
+        texts, metas, ids = [], [], []
+        for text, meta in documents:
+            for i, chunk in enumerate(splitter.split_text(text)):
+                texts.append(chunk)
+                metas.append({**meta, "locator": f"chunk {i + 1}", "position": i})
+                ids.append(f"{meta['doc_id']}:naive:{i}")
+        if texts:
+            self.store.add_texts(texts, metadatas=metas, ids=ids)
+        return len(texts)
+
+    def search(self, query: str, k: int) -> list[tuple[Passage, float]]:
+        return [
+            (Passage.from_metadata(doc.id or "", doc.page_content, doc.metadata), float(score))
+            for doc, score in self.store.similarity_search_with_relevance_scores(query, k=k)
         ]

@@ -108,7 +108,17 @@ INSTRUMENTS: dict[str, Instrument] = {
             "https://www.legislation.gov.uk/uksi/2023/1348",
             "England",
             ("reg", "sch"),
-            (r"provider\s+selection\s+regime", r"\bpsr\b"),
+            (r"provider\s+selection\s+regime(?!\)?\s*\(wales\))", r"\bpsr\b(?!\s+wales)"),
+            url_parts={"reg": "regulation", "sch": "schedule"},
+        ),
+        Instrument(
+            "wales-psr-2025",
+            "Health Services (Provider Selection Regime) (Wales) Regulations 2025 (SI 2025/99)",
+            "Provider Selection Regime (Wales) 2025",
+            "https://www.legislation.gov.uk/wsi/2025/99",
+            "Wales",
+            ("reg", "sch"),
+            (r"provider\s+selection\s+regime\)?\s+\(wales\)", r"\bpsr\s+wales\b", r"welsh\s+(?:provider\s+selection\s+regime|psr)"),
             url_parts={"reg": "regulation", "sch": "schedule"},
         ),
         Instrument(

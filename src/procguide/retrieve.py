@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -57,6 +57,18 @@ class Filters:
 
     def where(self) -> dict[str, Any] | None:
         return {"jurisdiction": {"$in": list(self.jurisdictions)}} if self.jurisdictions else None
+
+
+class Retriever(Protocol):
+    def __call__(
+        self,
+        index: Index,
+        query: str,
+        k: int,
+        filters: Filters | None = None,
+        references: Sequence[prov.Reference] | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> list[Hit]: ...
 
 
 @dataclass
@@ -152,3 +164,38 @@ def contextual_query(question: str, history: Sequence[dict[str, str]] | None) ->
         return question
     earlier = [m.get("content", "") for m in history if m.get("role") == "user"]
     return f"{earlier[-1]} {question}" if earlier else question
+
+
+# --- baselines, for the eval report -------------------------------------------------------------
+
+def keyword_only_search(
+    index: Index,
+    query: str,
+    k: int,
+    filters: Filters | None = None,
+    references: Sequence[prov.Reference] | None = None,
+    query_vector: np.ndarray | None = None,
+) -> list[Hit]:
+    """BM25 alone: no dense search, no fusion, no provision look-up."""
+    filters = filters or Filters()
+    return [Hit(p, s, None, ("keyword",)) for p, s in index.keyword.search(query, k, filters.allows)]
+
+
+class NaiveRecipeSearch:
+    """The naive LangChain recipe: dense top-4 from its own Chroma collection, nothing else."""
+
+    K = 4
+
+    def __init__(self, store: Any):
+        self.store = store
+
+    def __call__(
+        self,
+        index: Index,
+        query: str,
+        k: int,
+        filters: Filters | None = None,
+        references: Sequence[prov.Reference] | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> list[Hit]:
+        return [Hit(p, s, s, ("dense",)) for p, s in self.store.search(query, self.K)]

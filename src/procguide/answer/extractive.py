@@ -21,7 +21,11 @@ from procguide.tokens import tokenize
 SEMANTIC_WEIGHT = 0.6
 MIN_SENTENCE_CHARS = 30
 REDUNDANT = 0.88  # cosine above which two sentences say the same thing
-KEEP_RATIO = 0.8  # later sentences must score at least this share of the best one
+KEEP_RATIO = 0.75  # later sentences must score at least this share of the best one
+FOLLOW_BONUS = 0.1  # for the sentence right after a chosen one in the same passage
+# Weight of the top passage's coverage of the question's words in the evidence score; chosen by
+# 5-fold cross-validation on evals/questions.jsonl (see README, "Abstention").
+COVERAGE_WEIGHT = 0.4
 
 
 @dataclass
@@ -30,6 +34,7 @@ class ScoredSentence:
     hit_rank: int
     score: float
     vector: np.ndarray
+    position: int = 0  # order of the sentence in its passage
 
 
 @dataclass
@@ -56,28 +61,64 @@ class ExtractiveAnswerer:
         scored = []
         for rank, hit in enumerate(hits):
             sentences, vectors = self._sentences(hit)
-            for text, vector in zip(sentences, vectors, strict=True):
+            for position, (text, vector) in enumerate(zip(sentences, vectors, strict=True)):
                 overlap = q_tokens & set(tokenize(text))
                 lexical = sum(keyword.idf(t) for t in overlap) / q_weight
                 semantic = float(vector @ query_vector)
                 score = SEMANTIC_WEIGHT * semantic + (1 - SEMANTIC_WEIGHT) * lexical
-                scored.append(ScoredSentence(text, rank, score, vector))
+                scored.append(ScoredSentence(text, rank, score, vector, position))
         scored.sort(key=lambda s: (-s.score, s.hit_rank))
         return scored
 
+    def evidence(self, query: str, scored: Sequence[ScoredSentence], hits: Sequence[Hit]) -> float:
+        """How well the knowledge base answers: the best sentence's score, plus how much of the
+        question's wording (rarer words weigh more) the top passage, title and heading included,
+        holds. A question about something next to what is covered ("the Scottish rules on
+        reserved contracts") finds good sentences but leaves its distinctive words unmatched.
+        """
+        if not scored or not hits:
+            return 0.0
+        keyword = self.index.keyword
+        q_tokens = set(tokenize(query))
+        weight = sum(keyword.idf(t) for t in q_tokens) or 1.0
+        top = set(tokenize(hits[0].passage.search_text()))
+        coverage = sum(keyword.idf(t) for t in q_tokens & top) / weight
+        return scored[0].score + COVERAGE_WEIGHT * coverage
+
     def draft(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit]) -> Draft:
         scored = self.score(query, query_vector, hits)
-        confidence = scored[0].score if scored else 0.0
+        confidence = self.evidence(query, scored, hits)
         if confidence < self.threshold:
             return Draft([], True, confidence, abstention_text(hits))
+        chosen = self._choose(scored, scored[0].score)
+        return Draft([(c.text, c.hit_rank) for c in chosen], False, confidence)
+
+    def _choose(self, scored: list[ScoredSentence], best: float) -> list[ScoredSentence]:
+        """Greedy choice: the best sentence, then the best of the rest, where a sentence that follows
+        a chosen one in its passage gains a bonus (it usually carries on the same point: the list
+        after "six challenges", the two sides of "a paradox"). Near-duplicates are skipped.
+        """
         chosen: list[ScoredSentence] = []
-        for candidate in scored:
-            if len(chosen) == self.max_sentences or candidate.score < KEEP_RATIO * confidence:
+        pool = list(scored)
+        while pool and len(chosen) < self.max_sentences:
+            follows = {(c.hit_rank, c.position + 1) for c in chosen}
+            candidate = max(
+                pool, key=lambda s: s.score + (FOLLOW_BONUS if (s.hit_rank, s.position) in follows else 0)
+            )
+            pool.remove(candidate)
+            effective = candidate.score + (
+                FOLLOW_BONUS if (candidate.hit_rank, candidate.position) in follows else 0
+            )
+            if effective < KEEP_RATIO * best:
                 break
             if any(float(candidate.vector @ c.vector) > REDUNDANT for c in chosen):
                 continue
             chosen.append(candidate)
-        return Draft([(c.text, c.hit_rank) for c in chosen], False, confidence)
+        # Read each passage's sentences in their own order, passages in the order first chosen.
+        first = {}
+        for c in chosen:
+            first.setdefault(c.hit_rank, len(first))
+        return sorted(chosen, key=lambda c: (first[c.hit_rank], c.position))
 
     def stream_text(self, draft: Draft) -> Iterator[str]:
         """The answer text with a [k] marker per sentence, k being 1 + the passage's hit index."""

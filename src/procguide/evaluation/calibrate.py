@@ -28,17 +28,23 @@ def confidences(
     return answerable, unanswerable
 
 
-def best_threshold(answerable: list[float], unanswerable: list[float]) -> Calibration:
-    """The threshold with the best balanced accuracy, midway between the two nearest scores."""
+def best_threshold(
+    answerable: list[float], unanswerable: list[float], max_false_abstention: float = 0.05
+) -> Calibration:
+    """The threshold that declines the most questions it should, while declining at most
+    `max_false_abstention` of the answerable ones (wrongly declining is the costlier error:
+    the eval suite bounds it at 0.05). Placed midway between the two nearest scores.
+    """
     scores = sorted(set(answerable + unanswerable))
-    candidates = [(a + b) / 2 for a, b in pairwise(scores)] or scores or [0.5]
+    candidates = [0.0] + [(a + b) / 2 for a, b in pairwise(scores)] + [max(scores, default=0) + 1]
     best: Calibration | None = None
     for t in candidates:
-        keep = sum(s >= t for s in answerable) / max(1, len(answerable))
-        decline = sum(s < t for s in unanswerable) / max(1, len(unanswerable))
-        balanced = (keep + decline) / 2
-        # Prefer fewer false abstentions on ties: a wrong "I can't answer" is the costlier error here.
-        if best is None or balanced > best.accuracy + 1e-9:
-            best = Calibration(t, balanced, decline, 1 - keep, answerable, unanswerable)
+        false_abstention = sum(s < t for s in answerable) / max(1, len(answerable))
+        if false_abstention > max_false_abstention + 1e-9:
+            continue
+        declined = sum(s < t for s in unanswerable) / max(1, len(unanswerable))
+        balanced = (1 - false_abstention + declined) / 2
+        if best is None or declined > best.abstention_accuracy + 1e-9:
+            best = Calibration(t, balanced, declined, false_abstention, answerable, unanswerable)
     assert best is not None
     return best

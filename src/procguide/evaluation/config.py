@@ -1,0 +1,64 @@
+"""The eval suite's settings (k, bounds, support checker, baselines), read from evals/config.yaml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, Field
+
+# Metrics where a lower value is better; every other metric is better higher.
+LOWER_IS_BETTER = ("false_abstention_rate", "latency_p50_ms", "latency_p95_ms")
+
+
+class Bounds(BaseModel):
+    min: dict[str, float] = Field(default_factory=dict)
+    max: dict[str, float] = Field(default_factory=dict)
+
+    def failures(self, metrics: dict[str, float]) -> list[str]:
+        """Readable lines for every bound a run misses; an unknown metric name is a failure too."""
+        out = []
+        for name, bound in self.min.items():
+            value = metrics.get(name)
+            if value is None:
+                out.append(f"{name}: no such metric")
+            elif value < bound - 1e-9:
+                out.append(f"{name} = {value:.3f}, below the minimum {bound}")
+        for name, bound in self.max.items():
+            value = metrics.get(name)
+            if value is None:
+                out.append(f"{name}: no such metric")
+            elif value > bound + 1e-9:
+                out.append(f"{name} = {value:.3f}, above the maximum {bound}")
+        return out
+
+
+class SupportConfig(BaseModel):
+    threshold: float = 0.47
+
+
+class EvalConfig(BaseModel):
+    k: int = 5
+    bounds: Bounds = Field(default_factory=Bounds)
+    support: SupportConfig = Field(default_factory=SupportConfig)
+    baselines: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: Path | None) -> EvalConfig:
+        if path is None or not Path(path).exists():
+            return cls()
+        return cls.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {})
+
+
+def parse_bound_options(options: list[str], kind: str) -> dict[str, float]:
+    """`--min citation_support=0.9` options to {"citation_support": 0.9}."""
+    out = {}
+    for option in options:
+        name, sep, value = option.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise ValueError(f"--{kind} takes METRIC=VALUE, for example citation_support=0.9; got '{option}'")
+    return out

@@ -1,0 +1,50 @@
+"""Saved answers (answers.jsonl): one record per question, in the answers format of evals/README.md.
+Generation writes them; scoring reads them, so a run can be re-scored without re-generating.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+
+class CitationRecord(BaseModel):
+    n: int
+    doc_id: str = ""
+    title: str = ""
+    locator: str = ""
+    url: str = ""
+    provisions: list[str] = Field(default_factory=list)
+    text: str = ""
+
+
+class AnswerRecord(BaseModel):
+    id: str
+    question: str = ""
+    answer: str
+    citations: list[CitationRecord] = Field(default_factory=list)
+    retrieved: list[list[str]] = Field(default_factory=list)
+    abstained: bool = False
+    latency_ms: float = 0.0
+    notices: list[str] = Field(default_factory=list)
+
+
+def write_answers(path: Path, records: list[AnswerRecord]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        for r in records:
+            f.write(r.model_dump_json() + "\n")
+
+
+def read_answers(path: Path) -> list[AnswerRecord]:
+    records = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(AnswerRecord.model_validate(json.loads(line)))
+        except (json.JSONDecodeError, ValidationError) as exc:
+            raise ValueError(f"{path}, line {number}: not an answer record ({exc})") from exc
+    return records

@@ -1,0 +1,176 @@
+"""Does a cited passage support the sentence that cites it? The offline checker, with no LLM:
+
+- every quantity and date in the sentence (digits or words: "three years", "30%") is in the passage;
+- every provision the sentence names ("Article 77(3)", "section 33") is named in the passage or
+  carried by it;
+- the sentence and the passage sentence closest to it agree in polarity (both negated or neither);
+- the sentence's words and meaning are close to the passage: the share of its content words the
+  passage holds, and its embedding similarity to the passage's closest sentence, averaged, reach a
+  threshold calibrated on labelled pairs (tests/fixtures/support_pairs.jsonl).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+
+from procguide import provisions as prov
+from procguide.answer.citations import MARKER
+from procguide.answer.sentences import split_sentences
+from procguide.tokens import tokenize
+
+_NUMBER_WORDS = {
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "twice": "2",
+    "double": "2", "thrice": "3", "half": "0.5",
+}
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_DATE = re.compile(rf"\b\d{{1,2}} (?:{_MONTHS}) \d{{4}}\b")
+_NUMBER = re.compile(r"\d{1,3}(?:[ ,\u00a0]\d{3})+(?!\d)|\d+(?:\.\d+)?")
+_WORD = re.compile(r"[a-z]+")
+# "Article 77(3)", "regulation 5(1)(d)", "section 33", "SI 2015/102", "Directive 2014/24/EU":
+# numbers that name a provision or an instrument, compared as provisions, not as quantities.
+_REFERENCE = re.compile(
+    r"\b(?:articles?|arts?\.?|regulations?|regs?\.?|sections?|ss?\.|schedules?|sch\.|recitals?|"
+    r"annex|paragraphs?|points?)\s*\(?\d+[a-z]?\)?(?:\s?\([0-9a-z]+\))*"
+    r"|\b(?:directive|si|c\.|w\.)\s*\d+(?:/\d+)*(?:/eu)?|\b\d{4}/\d+(?:/eu)?|\(\s*[a-z]\s*\)"
+    r"|\b(?:pcr|act|regulations|rules|order|report|review)\s+(?:of\s+)?\d{4}\b",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|cannot|can't|neither|nor|none|nothing|without|unless|outside)\b|n't\b", re.IGNORECASE
+)
+
+
+def numbers_in(text: str) -> set[str]:
+    """Quantities and dates in a text: '750 000', '30', 'three' (as '3'), '24 february 2025'."""
+    low = _REFERENCE.sub(" ", text.lower())
+    dates = set(_DATE.findall(low))
+    low = _DATE.sub(" ", low)
+    found = {re.sub(r"[ ,\u00a0]", "", n) for n in _NUMBER.findall(low)}
+    found |= {_NUMBER_WORDS[w] for w in _WORD.findall(low) if w in _NUMBER_WORDS}
+    return found | dates
+
+
+def negated(text: str) -> bool:
+    return bool(_NEGATION.search(text))
+
+
+def _provisions_named(refs: Sequence[prov.Reference]) -> set[str]:
+    return {r.part for r in refs if r.part}
+
+
+def _provisions_carried(passage: str, provisions: Sequence[str]) -> set[str]:
+    parts = _provisions_named(prov.find_references(passage))
+    parts |= {pid.split(":", 1)[1] for pid in provisions if ":" in pid}
+    return parts
+
+
+def _named_ok(named: set[str], carried: set[str]) -> bool:
+    """Each provision the claim names is one the passage names or carries. A claim naming a
+    paragraph ('Article 4(c)') fails against a passage naming another ('Article 4(d)')."""
+    for part in named:
+        base = part.split("(")[0]
+        if part in carried or base in carried:
+            continue
+        if "(" in part and any(c.split("(")[0] == base for c in carried):
+            return False
+        if not any(c.split("(")[0] == base for c in carried):
+            return False
+    return True
+
+
+@dataclass
+class SupportVerdict:
+    supported: bool
+    score: float
+    overlap: float
+    similarity: float
+    numbers_ok: bool
+    provisions_ok: bool
+    polarity_ok: bool = True
+
+
+class OfflineSupportChecker:
+    name = "offline"
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray], threshold: float):
+        self.embed = embed
+        self.threshold = threshold
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def _vecs(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            for t, v in zip(missing, self.embed(missing), strict=True):
+                self._vectors[t] = np.asarray(v, dtype=np.float32)
+        return np.stack([self._vectors[t] for t in texts])
+
+    def verdict(self, sentence: str, passage: str, provisions: Sequence[str] = ()) -> SupportVerdict:
+        claim = MARKER.sub("", sentence).strip()
+        claim_tokens = set(tokenize(claim))
+        overlap = len(claim_tokens & set(tokenize(passage))) / max(1, len(claim_tokens))
+        pieces = split_sentences(passage) or [passage]
+        vectors = self._vecs([claim, *pieces])
+        similarities = vectors[1:] @ vectors[0]
+        closest = pieces[int(np.argmax(similarities))]
+        similarity = float(np.max(similarities))
+        numbers_ok = numbers_in(claim) <= numbers_in(passage)
+        provisions_ok = _named_ok(
+            _provisions_named(prov.find_references(claim)), _provisions_carried(passage, provisions)
+        )
+        polarity_ok = negated(claim) == negated(closest)
+        score = (overlap + similarity) / 2
+        return SupportVerdict(
+            supported=numbers_ok and provisions_ok and polarity_ok and score >= self.threshold,
+            score=score, overlap=overlap, similarity=similarity,
+            numbers_ok=numbers_ok, provisions_ok=provisions_ok, polarity_ok=polarity_ok,
+        )
+
+    def supports(self, sentence: str, passage: str, provisions: Sequence[str] = ()) -> bool:
+        return self.verdict(sentence, passage, provisions).supported
+
+
+@dataclass
+class LabelledPair:
+    sentence: str
+    passage: str
+    supported: bool
+    kind: str = ""
+
+
+def load_pairs(path: Path) -> list[LabelledPair]:
+    pairs = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            d = json.loads(line)
+            pairs.append(LabelledPair(d["sentence"], d["passage"], bool(d["supported"]), d.get("kind", "")))
+    return pairs
+
+
+def calibrate_threshold(checker: OfflineSupportChecker, pairs: Sequence[LabelledPair]) -> tuple[float, float]:
+    """(threshold, accuracy): the middle of the range of thresholds that classify the pairs best."""
+    verdicts = [checker.verdict(p.sentence, p.passage) for p in pairs]
+    scores = sorted({v.score for v in verdicts})
+    candidates = [0.0] + [(a + b) / 2 for a, b in pairwise(scores)] + [1.0]
+
+    def accuracy_at(t: float) -> float:
+        return sum(
+            (v.numbers_ok and v.provisions_ok and v.polarity_ok and v.score >= t) == p.supported
+            for v, p in zip(verdicts, pairs, strict=True)
+        ) / len(pairs)
+
+    results = [(t, accuracy_at(t)) for t in candidates]
+    best = max(a for _, a in results)
+    tied = [t for t, a in results if a >= best - 1e-9]
+    return round(tied[len(tied) // 2], 3), best
+
+
+def accuracy(checker: OfflineSupportChecker, pairs: Sequence[LabelledPair]) -> float:
+    return sum(checker.supports(p.sentence, p.passage) == p.supported for p in pairs) / len(pairs)
