@@ -148,3 +148,35 @@ def test_the_marker_goes_before_the_final_full_stop():
 def test_a_sentence_ending_in_an_acronym_still_ends_there():
     text = "Regulation 77 mirrors Directive 2014/24/EU. Regulation 77 needs four conditions."
     assert len(split_sentences(text)) == 2
+
+
+def test_a_question_about_an_instrument_the_knowledge_base_lacks_is_declined_by_name(assistant):
+    answer = assistant.ask("Under the Care Act 2014, can a council make direct payments for support?")
+    assert answer.abstained and answer.citations == []
+    assert answer.text.startswith("The knowledge base does not hold the Care Act 2014")
+    assert "nearest topics" in answer.text
+
+
+def test_an_instrument_named_by_its_short_name_counts_as_held(assistant):
+    answer = assistant.ask("What does the Social Value Act 2012 require an English council to consider?")
+    assert not answer.abstained
+
+
+def test_a_follow_up_that_switches_regime_answers_for_the_new_regime(assistant):
+    history = [
+        {"role": "user", "content": "What is the maximum term of a contract reserved to a mutual under the Directive?"},
+        {"role": "assistant", "content": "At most three years [1]."},
+    ]
+    answer = assistant.ask("And under the Procurement Act 2023?", history=history)
+    cited = [pid for c in answer.citations for pid in c.passage.provisions]
+    assert prov.any_matches(cited, "uk-pa-2023:s-33")
+    assert re.search(r"five years|5 years", answer.text)
+
+
+def test_sentences_that_follow_the_best_one_in_its_passage_are_quoted_in_order(assistant):
+    answer = assistant.ask("What were the PPIW's key recommendations for social business models in Wales?")
+    assert re.search("consortia", answer.text, re.I)
+    first = answer.citations[0].passage
+    quoted = [s for s in sentences_of(answer.text) if s.endswith("[1].")]
+    positions = [first.text.find(re.sub(r"\s*\[\d+\]\.$", "", s)[:50]) for s in quoted]
+    assert positions == sorted(positions) and -1 not in positions

@@ -61,3 +61,12 @@ def test_a_follow_up_is_searched_together_with_the_previous_question():
     assert contextual_query("and how long can it last?", history).startswith("Can we reserve")
     standalone = "What is the threshold for the light-touch regime under the Directive?"
     assert contextual_query(standalone, history) == standalone
+
+
+def test_a_follow_up_naming_another_instrument_replaces_the_earlier_one():
+    history = [{"role": "user", "content": "What is the maximum term of a reserved contract under the Directive?"}]
+    query = contextual_query("And under the Procurement Act 2023?", history)
+    assert "Directive" not in query and "maximum term of a reserved contract" in query
+    history = [{"role": "user", "content": "Under Article 20 of the Directive, what share of staff must be disabled?"}]
+    query = contextual_query("Does the same apply under the Procurement Act?", history)
+    assert "Article 20" not in query and "share of staff must be disabled" in query

@@ -81,7 +81,8 @@ class Assistant:
         elif vector is None:
             draft = Draft([], True, 0.0, EMPTY_INDEX)
         else:
-            draft = self.answerer.draft(query, vector, hits)
+            focus = screened.text if query != screened.text else ""
+            draft = self.answerer.draft(query, vector, hits, focus)
 
         pieces: list[str] = []
         for piece in self.answerer.stream_text(draft):

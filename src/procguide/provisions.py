@@ -68,7 +68,7 @@ INSTRUMENTS: dict[str, Instrument] = {
             "https://www.legislation.gov.uk/ukpga/2023/54",
             "UK",
             ("s", "sch"),
-            (r"procurement\s+act(?:\s+2023)?", r"\bpa\s*2023\b"),
+            (r"procurement\s+act(?:\s+2023)?", r"\bpa\s*2023\b", r"\bthe\s+new\s+act\b"),
             url_parts={"s": "section", "sch": "schedule"},
         ),
         Instrument(
@@ -285,6 +285,35 @@ def _alias_hits(text: str) -> list[tuple[str, int]]:
                 hits.append((inst.id, m.start()))
     hits.sort(key=lambda h: h[1])
     return hits
+
+
+def without_other_instruments(text: str, keep: set[str]) -> str:
+    """Remove mentions of instruments not in `keep`, and of their provisions, from `text`:
+    "the term under Article 77 of the Directive" -> "the term", when keep is {"uk-pa-2023"}."""
+    low = text.lower()
+    spans: list[tuple[int, int]] = []
+    for inst in INSTRUMENTS.values():
+        if inst.id in keep:
+            continue
+        for alias in inst.aliases:
+            spans.extend(m.span() for m in re.finditer(alias, low))
+    aliases = _alias_hits(text)
+    for kind, pattern in _REF_PATTERNS:
+        for m in pattern.finditer(text):
+            instrument = _resolve_instrument(kind, m.start(), m.end(), aliases)
+            if instrument is not None and instrument not in keep:
+                spans.append(m.span())
+    out = text
+    for start, end in sorted(spans, reverse=True):
+        # Take a connecting "under the", "of the", "in" with the mention.
+        lead = re.search(r"(?:\b(?:under|of|in|by|from)\s+)?(?:the\s+)?$", out[:start], re.IGNORECASE)
+        cut = lead.start() if lead else start
+        out = out[:cut] + out[end:]
+    return re.sub(r"\s{2,}", " ", out).strip()
+
+
+def instruments_named(text: str) -> set[str]:
+    return {inst_id for inst_id, _pos in _alias_hits(text)}
 
 
 # --- references in free text (questions) -------------------------------------------------

@@ -144,7 +144,7 @@ def _order_named(
 
 _FOLLOW_UP = re.compile(
     r"^\s*(and|but|also|so|then|ok|okay|what about|how about|what if|and if|same)\b"
-    r"|\b(it|its|they|them|their|this|that|these|those|such|there|one|ones)\b",
+    r"|\b(it|its|they|them|their|this|that|these|those|such|there|one|ones|same|too|also)\b",
     re.IGNORECASE,
 )
 _MAX_FOLLOW_UP_TOKENS = 8
@@ -159,11 +159,21 @@ def is_follow_up(question: str) -> bool:
 
 
 def contextual_query(question: str, history: Sequence[dict[str, str]] | None) -> str:
-    """The text to search with: a follow-up is read together with the user's previous question."""
+    """The text to search with: a follow-up is read together with the user's previous question.
+
+    A follow-up that moves to another instrument ("And under the Procurement Act 2023?") replaces
+    the instruments and provisions the previous question named, rather than adding to them.
+    """
     if not history or not is_follow_up(question):
         return question
     earlier = [m.get("content", "") for m in history if m.get("role") == "user"]
-    return f"{earlier[-1]} {question}" if earlier else question
+    if not earlier:
+        return question
+    previous = earlier[-1]
+    named = prov.instruments_named(question)
+    if named:
+        previous = prov.without_other_instruments(previous, named)
+    return f"{previous} {question}"
 
 
 # --- baselines, for the eval report -------------------------------------------------------------

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from procguide.answer.abstain import abstention_text
+from procguide.answer.abstain import abstention_text, not_held_text, unheld_instruments
 from procguide.answer.sentences import split_sentences
 from procguide.index import Index
 from procguide.retrieve import Hit
@@ -22,10 +22,12 @@ SEMANTIC_WEIGHT = 0.6
 MIN_SENTENCE_CHARS = 30
 REDUNDANT = 0.88  # cosine above which two sentences say the same thing
 KEEP_RATIO = 0.75  # later sentences must score at least this share of the best one
-FOLLOW_BONUS = 0.1  # for the sentence right after a chosen one in the same passage
+FOLLOW_BONUS = 0.3  # for the sentence right after a chosen one in the same passage
+SAME_PASSAGE_BONUS = 0.15  # for any sentence of a passage already quoted
 # Weight of the top passage's coverage of the question's words in the evidence score; chosen by
 # 5-fold cross-validation on evals/questions.jsonl (see README, "Abstention").
 COVERAGE_WEIGHT = 0.4
+FOCUS_WEIGHT = 0.5  # extra weight of a follow-up's own words
 
 
 @dataclass
@@ -54,10 +56,16 @@ class ExtractiveAnswerer:
         self.max_sentences = max_sentences
         self._sentence_cache: dict[str, tuple[list[str], np.ndarray]] = {}
 
-    def score(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit]) -> list[ScoredSentence]:
+    def score(
+        self, query: str, query_vector: np.ndarray, hits: Sequence[Hit], focus: str = ""
+    ) -> list[ScoredSentence]:
+        """Score every sentence of the hits. `focus` is the latest question when `query` also holds
+        an earlier one: its own words then count extra, so "what about in Wales?" finds Wales."""
         q_tokens = set(tokenize(query))
         keyword = self.index.keyword
         q_weight = sum(keyword.idf(t) for t in q_tokens) or 1.0
+        f_tokens = set(tokenize(focus))
+        f_weight = sum(keyword.idf(t) for t in f_tokens) or 1.0
         scored = []
         for rank, hit in enumerate(hits):
             sentences, vectors = self._sentences(hit)
@@ -66,6 +74,9 @@ class ExtractiveAnswerer:
                 lexical = sum(keyword.idf(t) for t in overlap) / q_weight
                 semantic = float(vector @ query_vector)
                 score = SEMANTIC_WEIGHT * semantic + (1 - SEMANTIC_WEIGHT) * lexical
+                if f_tokens:
+                    tokens = set(tokenize(text))
+                    score += FOCUS_WEIGHT * sum(keyword.idf(t) for t in f_tokens & tokens) / f_weight
                 scored.append(ScoredSentence(text, rank, score, vector, position))
         scored.sort(key=lambda s: (-s.score, s.hit_rank))
         return scored
@@ -85,31 +96,42 @@ class ExtractiveAnswerer:
         coverage = sum(keyword.idf(t) for t in q_tokens & top) / weight
         return scored[0].score + COVERAGE_WEIGHT * coverage
 
-    def draft(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit]) -> Draft:
-        scored = self.score(query, query_vector, hits)
+    def draft(
+        self, query: str, query_vector: np.ndarray, hits: Sequence[Hit], focus: str = ""
+    ) -> Draft:
+        scored = self.score(query, query_vector, hits, focus)
         confidence = self.evidence(query, scored, hits)
+        missing = unheld_instruments(focus or query, self.index.passages())
+        if missing:
+            return Draft([], True, confidence, not_held_text(missing, hits))
         if confidence < self.threshold:
             return Draft([], True, confidence, abstention_text(hits))
         chosen = self._choose(scored, scored[0].score)
         return Draft([(c.text, c.hit_rank) for c in chosen], False, confidence)
 
     def _choose(self, scored: list[ScoredSentence], best: float) -> list[ScoredSentence]:
-        """Greedy choice: the best sentence, then the best of the rest, where a sentence that follows
-        a chosen one in its passage gains a bonus (it usually carries on the same point: the list
-        after "six challenges", the two sides of "a paradox"). Near-duplicates are skipped.
+        """Greedy choice: the best sentence, then the best of the rest, where sentences of a passage
+        already quoted gain a bonus, and the sentence right after a quoted one a larger one. Notes
+        put one fact per sentence under one heading, and the sentence that best echoes a question
+        ("the review makes six recommendations") is often followed by the ones that answer it.
+        The bonuses were set on evals/questions.jsonl (README, "How it answers"). Near-duplicates
+        are skipped.
         """
         chosen: list[ScoredSentence] = []
         pool = list(scored)
         while pool and len(chosen) < self.max_sentences:
             follows = {(c.hit_rank, c.position + 1) for c in chosen}
-            candidate = max(
-                pool, key=lambda s: s.score + (FOLLOW_BONUS if (s.hit_rank, s.position) in follows else 0)
-            )
+            passages = {c.hit_rank for c in chosen}
+
+            def effective(
+                s: ScoredSentence, follows: set[tuple[int, int]] = follows, passages: set[int] = passages
+            ) -> float:
+                bonus = FOLLOW_BONUS if (s.hit_rank, s.position) in follows else 0.0
+                return s.score + bonus + (SAME_PASSAGE_BONUS if s.hit_rank in passages else 0.0)
+
+            candidate = max(pool, key=effective)
             pool.remove(candidate)
-            effective = candidate.score + (
-                FOLLOW_BONUS if (candidate.hit_rank, candidate.position) in follows else 0
-            )
-            if effective < KEEP_RATIO * best:
+            if effective(candidate) < KEEP_RATIO * best:
                 break
             if any(float(candidate.vector @ c.vector) > REDUNDANT for c in chosen):
                 continue

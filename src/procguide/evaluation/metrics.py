@@ -123,10 +123,13 @@ def score_question(q: Question, rec: AnswerRecord, checker: SupportChecker, k: i
     return qs
 
 
-def aggregate(scores: Sequence[QuestionScore]) -> dict[str, float]:
-    def pooled(found: str, total: str, subset: Sequence[QuestionScore]) -> float:
+def aggregate(scores: Sequence[QuestionScore], empty: float | None = 1.0) -> dict[str, Any]:
+    """Metrics over a run. A metric with nothing to count (no markers, no question to decline)
+    is `empty`: 1.0 for a whole run, so a perfect run is not failed, None in per-tag tables."""
+
+    def pooled(found: str, total: str, subset: Sequence[QuestionScore]) -> float | None:
         t = sum(s.counts.get(total, 0) for s in subset)
-        return sum(s.counts.get(found, 0) for s in subset) / t if t else 1.0
+        return sum(s.counts.get(found, 0) for s in subset) / t if t else empty
 
     answerable = [s for s in scores if s.answerable]
     with_sources = [s for s in answerable if s.counts.get("sources")]
@@ -134,22 +137,24 @@ def aggregate(scores: Sequence[QuestionScore]) -> dict[str, float]:
     latencies = np.array([s.counts.get("latency_ms", 0.0) for s in scores] or [0.0])
     metrics = {
         "source_recall_at_k": pooled("sources_retrieved", "sources", answerable),
-        "source_mrr": float(np.mean([s.counts["rr"] for s in with_sources])) if with_sources else 0.0,
+        "source_mrr": float(np.mean([s.counts["rr"] for s in with_sources])) if with_sources else empty,
         "cited_source_recall": pooled("sources_cited", "sources", answerable),
         "citation_validity": pooled("markers_valid", "markers", scores),
         "citation_coverage": pooled("sentences_cited", "sentences", scores),
         "citation_support": pooled("pairs_supported", "pairs", scores),
         "fact_recall": pooled("facts_found", "facts", answerable),
         "abstention_accuracy": (
-            sum(s.counts.get("abstained", 0) for s in to_decline) / len(to_decline) if to_decline else 1.0
+            sum(s.counts.get("abstained", 0) for s in to_decline) / len(to_decline)
+            if to_decline else empty
         ),
         "false_abstention_rate": (
-            sum(s.counts.get("abstained", 0) for s in answerable) / len(answerable) if answerable else 0.0
+            sum(s.counts.get("abstained", 0) for s in answerable) / len(answerable)
+            if answerable else (None if empty is None else 0.0)
         ),
         "latency_p50_ms": float(np.percentile(latencies, 50)),
         "latency_p95_ms": float(np.percentile(latencies, 95)),
     }
-    return {name: round(metrics[name], 4) for name in METRICS}
+    return {name: None if metrics[name] is None else round(metrics[name], 4) for name in METRICS}
 
 
 def score_run(
@@ -168,5 +173,5 @@ def score_run(
 
 def by_tag(scores: Sequence[QuestionScore]) -> dict[str, dict[str, float]]:
     tags = sorted({t for s in scores for t in s.tags})
-    return {t: aggregate([s for s in scores if t in s.tags]) | {"n": sum(t in s.tags for s in scores)}
+    return {t: aggregate([s for s in scores if t in s.tags], empty=None) | {"n": sum(t in s.tags for s in scores)}
             for t in tags}

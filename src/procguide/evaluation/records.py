@@ -29,6 +29,7 @@ class AnswerRecord(BaseModel):
     abstained: bool = False
     latency_ms: float = 0.0
     notices: list[str] = Field(default_factory=list)
+    confidence: float | None = None  # the evidence score abstention was judged on, if known
 
 
 def write_answers(path: Path, records: list[AnswerRecord]) -> None:

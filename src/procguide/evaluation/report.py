@@ -107,14 +107,15 @@ def metrics_chart(report: dict[str, Any], path: Path) -> None:
     width = 0.8 / len(systems)
     fig, ax = plt.subplots(figsize=(12, 5.5), dpi=110)
     for i, (name, m) in enumerate(systems.items()):
-        bars = ax.bar(x + i * width - 0.4 + width / 2, [m.get(k, 0) for k in RATE_METRICS], width, label=name)
+        values = [m.get(k) or 0 for k in RATE_METRICS]
+        bars = ax.bar(x + i * width - 0.4 + width / 2, values, width, label=name)
         if name == "procguide":
             ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=2)
     ax.set_xticks(x, [m.replace("_", " ") for m in RATE_METRICS], rotation=25, ha="right", fontsize=9)
     ax.set_ylim(0, 1.1)
     ax.set_ylabel("share (false abstention rate: lower is better)")
     ax.set_title(f"procguide eval: {report['n']} questions, top {report['k']} passages")
-    ax.legend(loc="lower left", fontsize=9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path)
