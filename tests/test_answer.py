@@ -175,8 +175,15 @@ def test_a_follow_up_that_switches_regime_answers_for_the_new_regime(assistant):
 
 def test_sentences_that_follow_the_best_one_in_its_passage_are_quoted_in_order(assistant):
     answer = assistant.ask("What were the PPIW's key recommendations for social business models in Wales?")
-    assert re.search("consortia", answer.text, re.I)
+    assert re.search("consortia", answer.text, re.IGNORECASE)
     first = answer.citations[0].passage
     quoted = [s for s in sentences_of(answer.text) if s.endswith("[1].")]
     positions = [first.text.find(re.sub(r"\s*\[\d+\]\.$", "", s)[:50]) for s in quoted]
     assert positions == sorted(positions) and -1 not in positions
+
+
+def test_the_superseded_law_notice_is_shown_in_the_cli_and_ui_renderings(assistant):
+    answer = assistant.ask("What does regulation 77 of the Public Contracts Regulations 2015 allow?")
+    notice = "PCR 2015 governs only procurements started before 24 February 2025"
+    assert f"Note: {notice}" in to_plain(answer)
+    assert notice in to_markdown(answer) and "**Note:**" in to_markdown(answer)

@@ -12,7 +12,7 @@ from procguide.evaluation.config import Bounds, EvalConfig, parse_bound_options
 from procguide.evaluation.metrics import aggregate, score_run, substantive_sentences
 from procguide.evaluation.questions import Question
 from procguide.evaluation.records import AnswerRecord, CitationRecord, read_answers, write_answers
-from procguide.evaluation.run import support_checker
+from procguide.evaluation.run import offline_checker
 from procguide.evaluation.support import (
     OfflineSupportChecker,
     accuracy,
@@ -32,7 +32,7 @@ LOTS = "Under Article 46 of Directive 2014/24/EU, authorities may divide contrac
 
 @pytest.fixture(scope="module")
 def checker() -> OfflineSupportChecker:
-    return support_checker(get_settings(), EvalConfig.load(ROOT / "evals" / "config.yaml"))
+    return offline_checker(get_settings(), EvalConfig.load(ROOT / "evals" / "config.yaml"))
 
 
 def cite(n: int, text: str, *ids: str) -> CitationRecord:

@@ -13,6 +13,7 @@ from procguide import provisions as prov
 from procguide.answer.abstain import EMPTY_INDEX, ONLY_QUESTIONS
 from procguide.answer.citations import renumber
 from procguide.answer.extractive import Draft, ExtractiveAnswerer
+from procguide.answer.llm import LLMAnswerer
 from procguide.answer.notices import superseded_notices
 from procguide.answer.result import Answer
 from procguide.config import Settings, get_settings
@@ -34,9 +35,12 @@ class Assistant:
         self.settings = settings or get_settings()
         self.index = index or Index(self.settings)
         self.retriever = retriever
-        self.answerer = ExtractiveAnswerer(
+        extractive = ExtractiveAnswerer(
             self.index, self.settings.abstain_threshold, self.settings.max_answer_sentences
         )
+        self.answerer: ExtractiveAnswerer | LLMAnswerer = extractive
+        if self.settings.answerer == "llm":
+            self.answerer = LLMAnswerer(self.settings, extractive)
 
     def ask(
         self,

@@ -229,12 +229,12 @@ def calibrate_support(
 ) -> None:
     """Find the support checker's threshold that best classifies labelled pairs."""
     from procguide.evaluation.config import EvalConfig
-    from procguide.evaluation.run import support_checker
+    from procguide.evaluation.run import offline_checker
     from procguide.evaluation.support import accuracy, calibrate_threshold, load_pairs
 
     cfg = EvalConfig.load(config)
     labelled = load_pairs(pairs)
-    checker = support_checker(get_settings(), cfg)
+    checker = offline_checker(get_settings(), cfg)
     current = accuracy(checker, labelled)
     threshold, best = calibrate_threshold(checker, labelled)
     console.print(

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,6 +38,15 @@ class Settings(BaseSettings):
     abstain_threshold: float = 0.576
     max_answer_sentences: int = 5
     max_question_chars: int = 2000
+
+    # Optional LLM through any OpenAI-compatible server (Ollama, vLLM, llama.cpp server). Unset
+    # PROCGUIDE_LLM_MODEL means no LLM: the built-in answerer and the offline support checker.
+    answerer: Literal["extractive", "llm"] = "extractive"
+    llm_base_url: str = "http://127.0.0.1:11434/v1"
+    llm_model: str | None = None
+    llm_api_key: SecretStr = SecretStr("not-needed")
+    llm_temperature: float = 0.0
+    llm_timeout_s: float = 120.0
 
     # Web UI.
     host: str = "127.0.0.1"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -47,6 +47,8 @@ class Draft:
     abstained: bool
     confidence: float
     text: str = ""
+    prompt: list[tuple[str, str]] | None = None  # for an LLM answerer: the messages to send
+    hits: list[Hit] = field(default_factory=list)
 
 
 class ExtractiveAnswerer:

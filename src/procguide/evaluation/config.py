@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, Field
@@ -34,6 +35,8 @@ class Bounds(BaseModel):
 
 
 class SupportConfig(BaseModel):
+    # "auto": the LLM judge when an LLM is configured (PROCGUIDE_LLM_MODEL), else the offline one.
+    checker: Literal["auto", "offline", "llm"] = "auto"
     threshold: float = 0.47
 
 

@@ -54,7 +54,10 @@ def _fmt(name: str, value: float | None) -> str:
 
 def report_markdown(report: dict[str, Any], records: Sequence[AnswerRecord]) -> str:
     systems = {"procguide": report["metrics"], **report["baselines"]}
-    lines = [f"# Eval report\n\n{report['n']} questions, top {report['k']} passages.\n"]
+    checker = report.get("support_checker", "offline")
+    heading = (f"# Eval report\n\n{report['n']} questions, top {report['k']} passages, "
+               f"support judged by the {checker} checker.\n")
+    lines = [heading]
     if report["bounds_failed"]:
         lines.append("**Bounds missed:** " + "; ".join(report["bounds_failed"]) + "\n")
     else:

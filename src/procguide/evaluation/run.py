@@ -13,7 +13,7 @@ import numpy as np
 
 from procguide.config import Settings
 from procguide.evaluation.config import Bounds, EvalConfig
-from procguide.evaluation.metrics import QuestionScore, aggregate, score_run
+from procguide.evaluation.metrics import QuestionScore, SupportChecker, aggregate, score_run
 from procguide.evaluation.questions import Question
 from procguide.evaluation.records import AnswerRecord, read_answers, write_answers
 from procguide.evaluation.report import report_json, write_report
@@ -30,7 +30,17 @@ class EvalRun:
     report: dict[str, Any]
 
 
-def support_checker(settings: Settings, config: EvalConfig) -> OfflineSupportChecker:
+def support_checker(settings: Settings, config: EvalConfig) -> SupportChecker:
+    """The LLM judge when an LLM is configured (or asked for), otherwise the offline checker."""
+    wanted = config.support.checker
+    if wanted == "llm" or (wanted == "auto" and settings.llm_model):
+        from procguide.answer.llm import LLMJudge
+
+        return LLMJudge(settings)
+    return offline_checker(settings, config)
+
+
+def offline_checker(settings: Settings, config: EvalConfig) -> OfflineSupportChecker:
     from procguide.index import load_embeddings
 
     model = load_embeddings(settings.embedding_model)
@@ -73,5 +83,6 @@ def run_eval(
     metrics = aggregate(scores)
     failures = bounds.failures(metrics)
     report = report_json(k, metrics, scores, records, baseline_metrics, failures)
+    report["support_checker"] = checker.name
     write_report(out, report, records)
     return EvalRun(metrics, scores, records, baseline_metrics, failures, report)
