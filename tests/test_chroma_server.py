@@ -73,3 +73,10 @@ def test_an_unreachable_server_says_how_to_fix_it(tmp_path):
     settings = make_settings(tmp_path, chroma_url=f"http://127.0.0.1:{_free_port()}", collection="x")
     with pytest.raises(IndexUnavailable, match="PROCGUIDE_CHROMA_URL"):
         chroma_client(settings)
+
+
+def test_a_chroma_url_that_is_not_a_url_is_refused_when_settings_load(tmp_path):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="chroma_url"):
+        make_settings(tmp_path, chroma_url="localhost-8000")

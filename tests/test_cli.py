@@ -353,3 +353,16 @@ def test_ask_before_ingest_says_the_knowledge_base_is_empty(env: Path, runner: C
     record = json.loads(result.stdout)
     assert record["abstained"] is True
     assert "procguide ingest" in record["answer"]
+
+
+def test_an_invalid_setting_is_reported_by_name_not_as_a_traceback(monkeypatch):
+    from procguide.config import get_settings
+
+    monkeypatch.setenv("PROCGUIDE_CHROMA_URL", "localhost-8000")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["ask", "Can we reserve a contract for a mutual?"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "PROCGUIDE_CHROMA_URL" in result.output and "Traceback" not in result.output

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 import procguide  # noqa: F401  (switches off network calls before any library loads)
-from procguide.config import get_settings
+from procguide.config import Settings, get_settings
 
 app = typer.Typer(
     help="Cited guidance on procurement flexibilities for commissioning with social business models.",
@@ -22,6 +23,17 @@ app = typer.Typer(
 )
 console = Console()
 err = Console(stderr=True)
+
+def settings_or_exit() -> Settings:
+    """The settings, or a readable message and exit 2 when a PROCGUIDE_* value is invalid."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "PROCGUIDE_" + "_".join(str(p) for p in error["loc"]).upper()
+            err.print(f"[red]Configuration error:[/red] {name}: {error['msg']}")
+        raise typer.Exit(2) from exc
+
 
 JurisdictionOption = Annotated[
     str | None,
@@ -44,7 +56,7 @@ def ingest(
     from procguide.ingest import IngestError, discover, ingest_paths
     from procguide.ingest.pipeline import IngestProgress
 
-    settings = get_settings()
+    settings = settings_or_exit()
     targets = paths or [settings.knowledge_dir]
     try:
         files, _ = discover(targets)
@@ -98,7 +110,7 @@ def ask(
 
     filters = {"jurisdiction": jurisdiction} if jurisdiction else None
     try:
-        answer = Assistant(get_settings()).ask(question, filters=filters, k=k)
+        answer = Assistant(settings_or_exit()).ask(question, filters=filters, k=k)
     except ValueError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -135,7 +147,7 @@ def calibrate(
     except QuestionFileError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
-    settings = get_settings().model_copy(update={"abstain_threshold": -1.0})
+    settings = settings_or_exit().model_copy(update={"abstain_threshold": -1.0})
     assistant = Assistant(settings)
     answerable, unanswerable = confidences(
         items,
@@ -149,7 +161,7 @@ def calibrate(
         f"false abstention rate {result.false_abstention_rate:.3f}\n"
         f"lowest score of an answerable question {min(answerable, default=0):.3f}, "
         f"highest of one to decline {max(unanswerable, default=0):.3f}\n"
-        f"current setting PROCGUIDE_ABSTAIN_THRESHOLD={get_settings().abstain_threshold}"
+        f"current setting PROCGUIDE_ABSTAIN_THRESHOLD={settings_or_exit().abstain_threshold}"
     )
 
 
@@ -200,7 +212,7 @@ def eval_(
             progress.update(tasks["procguide"], description="Scoring saved answers", completed=len(items))
         try:
             run = run_eval(
-                items, out, get_settings(), cfg, bounds, answers,
+                items, out, settings_or_exit(), cfg, bounds, answers,
                 systems[1:], lambda name: progress.advance(tasks[name]),
             )
         except ValueError as exc:
@@ -234,7 +246,7 @@ def calibrate_support(
 
     cfg = EvalConfig.load(config)
     labelled = load_pairs(pairs)
-    checker = offline_checker(get_settings(), cfg)
+    checker = offline_checker(settings_or_exit(), cfg)
     current = accuracy(checker, labelled)
     threshold, best = calibrate_threshold(checker, labelled)
     console.print(

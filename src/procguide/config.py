@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AnyHttpUrl, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     # Where the knowledge lives and where the index is kept.
     knowledge_dir: Path = Path("knowledge")
     home: Path = Field(Path(".procguide"), description="folder of the embedded Chroma store")
-    chroma_url: str | None = Field(
+    chroma_url: AnyHttpUrl | None = Field(
         None, description="http://host:port of a Chroma server; unset means the embedded store"
     )
     collection: str = "procguide"

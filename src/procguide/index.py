@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import numpy as np
 
@@ -78,26 +77,21 @@ def chroma_client(settings: Settings) -> Any:
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    key = settings.chroma_url or str(Path(settings.home).resolve())
+    url = settings.chroma_url
+    key = str(url) if url else str(Path(settings.home).resolve())
     with _CLIENTS_LOCK:
         if key not in _CLIENTS:
-            if settings.chroma_url:
-                url = urlparse(settings.chroma_url)
-                if not url.hostname:
-                    raise IndexUnavailable(
-                        f"PROCGUIDE_CHROMA_URL='{settings.chroma_url}' is not a URL; "
-                        "write it as http://host:port"
-                    )
+            if url:
                 try:
                     _CLIENTS[key] = chromadb.HttpClient(
-                        host=url.hostname,
+                        host=url.host or "127.0.0.1",
                         port=url.port or (443 if url.scheme == "https" else 8000),
                         ssl=url.scheme == "https",
                         settings=chroma_settings,
                     )
                 except Exception as exc:  # chromadb raises several types for an unreachable server
                     raise IndexUnavailable(
-                        f"Cannot reach the Chroma server at {settings.chroma_url} ({exc}); "
+                        f"Cannot reach the Chroma server at {url} ({exc}); "
                         "start it, or unset PROCGUIDE_CHROMA_URL to use the embedded store"
                     ) from exc
             else:
