@@ -4,7 +4,11 @@ packaged embedding model). The knowledge base is ingested once per test session.
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,6 +38,35 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def index(settings: Settings) -> Index:
     return Index(settings)
+
+
+def is_loopback(address: Any) -> bool:
+    """127.0.0.0/8, ::1, localhost, or a unix socket path."""
+    if isinstance(address, str | bytes):
+        return True
+    try:
+        return ipaddress.ip_address(address[0]).is_loopback
+    except ValueError:
+        return address[0] == "localhost"
+
+
+@pytest.fixture
+def network_attempts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """Record, and refuse, every socket connection to an address that is not loopback."""
+    attempts: list[Any] = []
+
+    def guarded(real: Callable[..., Any]) -> Callable[..., Any]:
+        def connect(self: socket.socket, address: Any) -> Any:
+            if not is_loopback(address):
+                attempts.append(address)
+                raise OSError(f"test: network access to {address!r} is not allowed")
+            return real(self, address)
+
+        return connect
+
+    monkeypatch.setattr(socket.socket, "connect", guarded(socket.socket.connect))
+    monkeypatch.setattr(socket.socket, "connect_ex", guarded(socket.socket.connect_ex))
+    yield attempts
 
 
 @pytest.fixture(scope="session")

@@ -184,6 +184,13 @@ def test_an_unsupported_format_says_which_formats_work(tmp_path):
 
 # --- incremental ingest --------------------------------------------------------------------------
 
+@pytest.fixture
+def folder(tmp_path):
+    path = tmp_path / "kb"
+    path.mkdir()
+    return path
+
+
 def ids_by_doc(index: Index) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for p in index.passages():
@@ -191,9 +198,7 @@ def ids_by_doc(index: Index) -> dict[str, set[str]]:
     return out
 
 
-def test_reingest_adds_replaces_removes_and_skips_by_content_hash(tmp_path, index):
-    folder = tmp_path / "kb"
-    folder.mkdir()
+def test_reingest_adds_replaces_removes_and_skips_by_content_hash(folder, index):
     write_note(folder, "a.md", "note-a")
     write_note(folder, "b.md", "note-b")
     first = ingest_paths([folder], index)
@@ -215,9 +220,7 @@ def test_reingest_adds_replaces_removes_and_skips_by_content_hash(tmp_path, inde
     assert index.count() == len(passages_of(folder / "a.md"))
 
 
-def test_a_failing_file_leaves_what_is_indexed_untouched(tmp_path, index):
-    folder = tmp_path / "kb"
-    folder.mkdir()
+def test_a_failing_file_leaves_what_is_indexed_untouched(folder, index):
     write_note(folder, "a.md", "note-a")
     (folder / "guide.pdf").write_bytes(b"%PDF-1.4 not really")
     report = ingest_paths([folder], index)
@@ -230,9 +233,7 @@ def test_a_failing_file_leaves_what_is_indexed_untouched(tmp_path, index):
     assert report.failed and index.count() == kept  # the old version of note-a is still there
 
 
-def test_two_files_with_one_doc_id_are_refused(tmp_path, index):
-    folder = tmp_path / "kb"
-    folder.mkdir()
+def test_two_files_with_one_doc_id_are_refused(folder, index):
     write_note(folder, "a.md", "same")
     write_note(folder, "b.md", "same")
     report = ingest_paths([folder], index)
@@ -240,9 +241,7 @@ def test_two_files_with_one_doc_id_are_refused(tmp_path, index):
     assert "already used" in report.failed[0][1]
 
 
-def test_readme_files_document_a_folder_and_are_not_ingested(tmp_path, index):
-    folder = tmp_path / "kb"
-    folder.mkdir()
+def test_readme_files_document_a_folder_and_are_not_ingested(folder, index):
     (folder / "README.md").write_text("# About this folder\n\nNot knowledge.\n")
     write_note(folder, "a.md", "note-a")
     assert ingest_paths([folder], index).added == ["note-a"]

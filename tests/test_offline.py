@@ -4,13 +4,11 @@ ingest-then-ask cycle makes no connection beyond the loopback interface.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,42 +85,6 @@ def test_importing_procguide_leaves_a_variable_the_user_set() -> None:
 
 
 # --- (b) no connection beyond loopback -------------------------------------------------------------
-
-def _is_loopback(address: Any) -> bool:
-    if isinstance(address, str | bytes):  # AF_UNIX path
-        return True
-    host = address[0]
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback  # 127.0.0.0/8 and ::1
-    except ValueError:
-        return False
-
-
-@pytest.fixture
-def network_attempts(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
-    """Record, and refuse, every socket connection to an address that is not loopback."""
-    attempts: list[Any] = []
-    real_connect = socket.socket.connect
-    real_connect_ex = socket.socket.connect_ex
-
-    def connect(self: socket.socket, address: Any) -> Any:
-        if not _is_loopback(address):
-            attempts.append(address)
-            raise OSError(f"test: network access to {address!r} is not allowed")
-        return real_connect(self, address)
-
-    def connect_ex(self: socket.socket, address: Any) -> int:
-        if not _is_loopback(address):
-            attempts.append(address)
-            raise OSError(f"test: network access to {address!r} is not allowed")
-        return real_connect_ex(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
-    yield attempts
-
 
 def test_network_guard_records_and_refuses_a_non_loopback_connection(
     network_attempts: list[Any],

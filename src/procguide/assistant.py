@@ -78,7 +78,10 @@ class Assistant:
         if query and self.index.count():
             vector = self.index.embed_query(query)
             references = prov.find_references(query)
-            hits = self.retriever(self.index, query, k, parsed_filters, references, vector)
+            hits = self.retriever(
+                self.index, query, k,
+                filters=parsed_filters, references=references, query_vector=vector,
+            )
         retrieved_at = time.perf_counter()
         if not query:
             draft = Draft([], True, 0.0, ONLY_QUESTIONS)

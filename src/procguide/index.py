@@ -123,6 +123,11 @@ class KeywordIndex:
         """Inverse document frequency; a word no passage has gets the highest value."""
         return self._idf.get(token, self._max_idf)
 
+    def weighted_share(self, tokens: set[str], within: set[str]) -> float:
+        """Share of the tokens' IDF weight found in `within`: rare words count for more."""
+        total = sum(self.idf(t) for t in tokens)
+        return sum(self.idf(t) for t in tokens & within) / total if total else 0.0
+
     def search(
         self, query: str, n: int, allow: Callable[[Passage], bool] | None = None
     ) -> list[tuple[Passage, float]]:

@@ -60,11 +60,15 @@ class Filters:
 
 
 class Retriever(Protocol):
+    """A retrieval strategy. The Assistant passes filters, references and query_vector by
+    keyword; a strategy that does not use them takes them as **_unused."""
+
     def __call__(
         self,
         index: Index,
         query: str,
         k: int,
+        *,
         filters: Filters | None = None,
         references: Sequence[prov.Reference] | None = None,
         query_vector: np.ndarray | None = None,
@@ -179,12 +183,7 @@ def contextual_query(question: str, history: Sequence[dict[str, str]] | None) ->
 # --- baselines, for the eval report -------------------------------------------------------------
 
 def keyword_only_search(
-    index: Index,
-    query: str,
-    k: int,
-    filters: Filters | None = None,
-    references: Sequence[prov.Reference] | None = None,
-    query_vector: np.ndarray | None = None,
+    index: Index, query: str, k: int, *, filters: Filters | None = None, **_unused: object
 ) -> list[Hit]:
     """BM25 alone: no dense search, no fusion, no provision look-up."""
     filters = filters or Filters()
@@ -199,13 +198,5 @@ class NaiveRecipeSearch:
     def __init__(self, store: Any):
         self.store = store
 
-    def __call__(
-        self,
-        index: Index,
-        query: str,
-        k: int,
-        filters: Filters | None = None,
-        references: Sequence[prov.Reference] | None = None,
-        query_vector: np.ndarray | None = None,
-    ) -> list[Hit]:
+    def __call__(self, index: Index, query: str, k: int, **_unused: object) -> list[Hit]:
         return [Hit(p, s, s, ("dense",)) for p, s in self.store.search(query, self.K)]

@@ -65,20 +65,17 @@ class ExtractiveAnswerer:
         an earlier one: its own words then count extra, so "what about in Wales?" finds Wales."""
         q_tokens = set(tokenize(query))
         keyword = self.index.keyword
-        q_weight = sum(keyword.idf(t) for t in q_tokens) or 1.0
         f_tokens = set(tokenize(focus))
-        f_weight = sum(keyword.idf(t) for t in f_tokens) or 1.0
         scored = []
         for rank, hit in enumerate(hits):
             sentences, vectors = self._sentences(hit)
             for position, (text, vector) in enumerate(zip(sentences, vectors, strict=True)):
-                overlap = q_tokens & set(tokenize(text))
-                lexical = sum(keyword.idf(t) for t in overlap) / q_weight
+                tokens = set(tokenize(text))
+                lexical = keyword.weighted_share(q_tokens, tokens)
                 semantic = float(vector @ query_vector)
                 score = SEMANTIC_WEIGHT * semantic + (1 - SEMANTIC_WEIGHT) * lexical
                 if f_tokens:
-                    tokens = set(tokenize(text))
-                    score += FOCUS_WEIGHT * sum(keyword.idf(t) for t in f_tokens & tokens) / f_weight
+                    score += FOCUS_WEIGHT * keyword.weighted_share(f_tokens, tokens)
                 scored.append(ScoredSentence(text, rank, score, vector, position))
         scored.sort(key=lambda s: (-s.score, s.hit_rank))
         return scored
@@ -91,11 +88,8 @@ class ExtractiveAnswerer:
         """
         if not scored or not hits:
             return 0.0
-        keyword = self.index.keyword
-        q_tokens = set(tokenize(query))
-        weight = sum(keyword.idf(t) for t in q_tokens) or 1.0
         top = set(tokenize(hits[0].passage.search_text()))
-        coverage = sum(keyword.idf(t) for t in q_tokens & top) / weight
+        coverage = self.index.keyword.weighted_share(set(tokenize(query)), top)
         return scored[0].score + COVERAGE_WEIGHT * coverage
 
     def draft(

@@ -96,6 +96,9 @@ class SupportVerdict:
     provisions_ok: bool
     polarity_ok: bool = True
 
+    def passes(self, threshold: float) -> bool:
+        return self.numbers_ok and self.provisions_ok and self.polarity_ok and self.score >= threshold
+
 
 class OfflineSupportChecker:
     name = "offline"
@@ -126,12 +129,13 @@ class OfflineSupportChecker:
             _provisions_named(prov.find_references(claim)), _provisions_carried(passage, provisions)
         )
         polarity_ok = negated(claim) == negated(closest)
-        score = (overlap + similarity) / 2
-        return SupportVerdict(
-            supported=numbers_ok and provisions_ok and polarity_ok and score >= self.threshold,
-            score=score, overlap=overlap, similarity=similarity,
-            numbers_ok=numbers_ok, provisions_ok=provisions_ok, polarity_ok=polarity_ok,
+        verdict = SupportVerdict(
+            supported=False, score=(overlap + similarity) / 2, overlap=overlap,
+            similarity=similarity, numbers_ok=numbers_ok, provisions_ok=provisions_ok,
+            polarity_ok=polarity_ok,
         )
+        verdict.supported = verdict.passes(self.threshold)
+        return verdict
 
     def supports(self, sentence: str, passage: str, provisions: Sequence[str] = ()) -> bool:
         return self.verdict(sentence, passage, provisions).supported
@@ -162,8 +166,7 @@ def calibrate_threshold(checker: OfflineSupportChecker, pairs: Sequence[Labelled
 
     def accuracy_at(t: float) -> float:
         return sum(
-            (v.numbers_ok and v.provisions_ok and v.polarity_ok and v.score >= t) == p.supported
-            for v, p in zip(verdicts, pairs, strict=True)
+            v.passes(t) == p.supported for v, p in zip(verdicts, pairs, strict=True)
         ) / len(pairs)
 
     results = [(t, accuracy_at(t)) for t in candidates]

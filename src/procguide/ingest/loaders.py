@@ -121,18 +121,11 @@ def _provision_list(path: Path, value: Any) -> list[str]:
         item = str(item).strip()
         if not item:
             continue
-        if not prov.is_well_formed(item):
-            raise IngestError(f"{path}: {prov_error(item)}")
-        ids.append(prov.normalise(item))
+        try:
+            ids.append(str(prov.parse(item)))
+        except ValueError as exc:
+            raise IngestError(f"{path}: {exc}") from exc
     return ids
-
-
-def prov_error(item: str) -> str:
-    try:
-        prov.parse(item)
-    except ValueError as exc:
-        return str(exc)
-    return ""
 
 
 def _as_text(value: Any) -> str:

@@ -143,7 +143,7 @@ def _units(doc: SourceDocument) -> list[_Unit]:
         else:
             cur.add(block.text, block.page)
     units = [u for u in units if not u.is_empty()]
-    if _has_pages_only(doc, units):
+    if _has_pages_only(units):
         return _page_units(doc, units)
     return units
 
@@ -165,7 +165,7 @@ def _looks_like_subtitle(text: str) -> bool:
     return 0 < len(text) <= 120 and not text.endswith((".", ";", ":")) and not match_paragraph(text)
 
 
-def _has_pages_only(doc: SourceDocument, units: list[_Unit]) -> bool:
+def _has_pages_only(units: list[_Unit]) -> bool:
     pages = {p.page for u in units for p in u.paragraphs}
     return len(units) == 1 and units[0].kind is None and bool(pages) and 0 not in pages
 
