@@ -54,3 +54,13 @@ def test_a_second_process_sees_changes_through_the_revision(tmp_path):
     writer.replace_document("a", [_passage(1, "a", "reserved contracts for mutuals")])
     assert [p.id for p in reader.passages()] == ["a:1"]
     assert reader.keyword.search("mutuals", 5)[0][0].id == "a:1"
+
+
+def test_dense_search_is_exact_and_honours_a_filter(kb_index):
+    query = kb_index.embed_query("Can a Welsh health board use the English Provider Selection Regime?")
+    passages = kb_index.passages()
+    vectors = kb_index.embed_texts([p.search_text() for p in passages])
+    expected = [passages[i].id for i in np.argsort(-(vectors @ query), kind="stable")[:10]]
+    assert [p.id for p, _ in kb_index.dense_search(query, 10)] == expected
+    welsh = kb_index.dense_search(query, 5, lambda p: p.jurisdiction == "Wales")
+    assert welsh and all(p.jurisdiction == "Wales" for p, _ in welsh)

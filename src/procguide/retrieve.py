@@ -55,9 +55,6 @@ class Filters:
     def allows(self, passage: Passage) -> bool:
         return not self.jurisdictions or passage.jurisdiction in self.jurisdictions
 
-    def where(self) -> dict[str, Any] | None:
-        return {"jurisdiction": {"$in": list(self.jurisdictions)}} if self.jurisdictions else None
-
 
 class Retriever(Protocol):
     """A retrieval strategy. The Assistant passes filters, references and query_vector by
@@ -94,7 +91,7 @@ def hybrid_search(
     filters = filters or Filters()
     depth = max(4 * k, 20)
     vector = index.embed_query(query) if query_vector is None else query_vector
-    dense = index.dense_search(vector, depth, filters.where())
+    dense = index.dense_search(vector, depth, filters.allows)
     keyword = index.keyword.search(query, depth, filters.allows)
     refs = list(prov.find_references(query) if references is None else references)
     named = provision_passages(index.passages(), refs, filters.allows)
