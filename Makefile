@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run ingest test eval lint clean
+.PHONY: setup run ingest test test-fast eval eval-dev calibrate lint clean
 
 setup: $(STAMP)
 
@@ -22,17 +22,29 @@ ingest: setup
 run: ingest
 	$(BIN)/procguide serve
 
-# The tests, then the eval suite on the shipped questions, held to the bounds in evals/config.yaml.
+# The tests, then the eval suite on the held-out split, held to the bounds in evals/config.yaml.
 test: setup
 	$(BIN)/pytest -q
 	$(BIN)/procguide ingest --strict
-	$(BIN)/procguide eval --questions evals/questions.jsonl --out eval-out
+	$(BIN)/procguide eval --questions evals/questions.jsonl --split heldout --out eval-out
+
+# The fast tier alone: every stage on synthetic notes with a stand-in model, in seconds.
+test-fast: setup
+	$(BIN)/pytest -q -m fast
 
 eval: ingest
-	$(BIN)/procguide eval --questions evals/questions.jsonl --out eval-out
+	$(BIN)/procguide eval --questions evals/questions.jsonl --split heldout --out eval-out
+
+# The dev split (tuned on): for development, not a gate.
+eval-dev: ingest
+	$(BIN)/procguide eval --questions evals/questions.jsonl --split dev --no-baselines --out eval-dev
+
+# Re-fit the decide stage on the dev split after changing knowledge/ or the questions.
+calibrate: ingest
+	$(BIN)/procguide calibrate
 
 lint: setup
 	$(BIN)/ruff check src tests
 
 clean:
-	rm -rf $(VENV) .procguide eval-out
+	rm -rf $(VENV) .procguide eval-out eval-dev

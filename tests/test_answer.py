@@ -8,12 +8,9 @@ from procguide import provisions as prov
 from procguide.answer.citations import invalid_markers, markers, renumber
 from procguide.answer.extractive import with_marker
 from procguide.answer.render import to_markdown, to_plain
-from procguide.answer.sentences import split_sentences
+from procguide.answer.sentences import answer_sentences, split_sentences
 from procguide.assistant import Assistant
-from procguide.evaluation.calibrate import best_threshold, confidences
-from procguide.evaluation.questions import load_questions
 from procguide.passage import Passage
-from tests.conftest import ROOT
 
 ANSWERABLE = [
     "How long can a contract reserved for a mutual last under the Directive?",
@@ -23,7 +20,8 @@ ANSWERABLE = [
 
 
 def sentences_of(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
+    """The answer's sentences, headings ("For procurements started before ...:") left out."""
+    return answer_sentences(text)
 
 
 @pytest.mark.parametrize("question", ANSWERABLE)
@@ -67,7 +65,7 @@ def test_out_of_scope_questions_are_declined_with_the_nearest_topics(assistant, 
     answer = assistant.ask(question)
     assert answer.abstained and answer.citations == []
     assert "can't answer that from the knowledge base" in answer.text
-    assert "nearest topics" in answer.text
+    assert "You could ask instead" in answer.text and answer.suggestions
 
 
 def test_a_follow_up_uses_the_chat_history(assistant):
@@ -99,24 +97,6 @@ def test_the_answer_record_has_the_answers_format(assistant):
 def test_an_empty_index_says_how_to_build_it(index):
     answer = Assistant(index.settings, index).ask("Can we reserve a contract for a mutual?")
     assert answer.abstained and "procguide ingest" in answer.text
-
-
-def test_the_configured_threshold_is_the_calibrated_one(assistant):
-    """The abstention threshold is calibrated on questions (see README), not guessed: at the
-    configured value no more than 5% of answerable questions are declined, and it declines
-    nearly as many of the rest as the best threshold under that limit would."""
-    questions = load_questions(ROOT / "evals" / "questions.jsonl")
-    assert sum(q.abstain for q in questions) >= 10
-    calibrating = Assistant(assistant.settings.model_copy(update={"abstain_threshold": -1.0}),
-                            assistant.index)
-    answerable, unanswerable = confidences(
-        questions, lambda q: calibrating.ask(q.question, history=q.history_messages()).confidence)
-    threshold = assistant.settings.abstain_threshold
-    false_abstention = sum(s < threshold for s in answerable) / len(answerable)
-    declined = sum(s < threshold for s in unanswerable) / len(unanswerable)
-    best = best_threshold(answerable, unanswerable)
-    assert false_abstention <= 0.05
-    assert declined >= best.abstention_accuracy - 0.05
 
 
 # --- pieces ------------------------------------------------------------------------------------
@@ -154,7 +134,7 @@ def test_a_question_about_an_instrument_the_knowledge_base_lacks_is_declined_by_
     answer = assistant.ask("Under the Care Act 2014, can a council make direct payments for support?")
     assert answer.abstained and answer.citations == []
     assert answer.text.startswith("The knowledge base does not hold the Care Act 2014")
-    assert "nearest topics" in answer.text
+    assert answer.reason == "not-held"
 
 
 def test_an_instrument_named_by_its_short_name_counts_as_held(assistant):
@@ -178,7 +158,8 @@ def test_sentences_that_follow_the_best_one_in_its_passage_are_quoted_in_order(a
     assert re.search("consortia", answer.text, re.IGNORECASE)
     first = answer.citations[0].passage
     quoted = [s for s in sentences_of(answer.text) if s.endswith("[1].")]
-    positions = [first.text.find(re.sub(r"\s*\[\d+\]\.$", "", s)[:50]) for s in quoted]
+    body = re.sub(r"\s+", " ", first.text)
+    positions = [body.find(re.sub(r"\s*\[\d+\]\.$", "", s)) for s in quoted]
     assert positions == sorted(positions) and -1 not in positions
 
 

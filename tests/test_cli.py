@@ -95,7 +95,7 @@ def env(tmp_path: Path, notes: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     """PROCGUIDE_HOME and PROCGUIDE_KNOWLEDGE_DIR pointing at temp paths, with fresh settings."""
     home = tmp_path / "store"
     monkeypatch.chdir(tmp_path)  # no developer .env is read
-    for name in ("PROCGUIDE_CHROMA_URL", "PROCGUIDE_COLLECTION", "PROCGUIDE_ABSTAIN_THRESHOLD",
+    for name in ("PROCGUIDE_CHROMA_URL", "PROCGUIDE_COLLECTION", "PROCGUIDE_CALIBRATION_FILE", "PROCGUIDE_STAGES",
                  "PROCGUIDE_MAX_QUESTION_CHARS", "PROCGUIDE_K", "PROCGUIDE_ANSWERER"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PROCGUIDE_HOME", str(home))

@@ -1,6 +1,7 @@
 """The eval harness: metrics as defined in evals/README.md, each catching the bad answer it is for."""
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -9,8 +10,14 @@ from typer.testing import CliRunner
 from procguide.cli import app
 from procguide.config import get_settings
 from procguide.evaluation.config import Bounds, EvalConfig, parse_bound_options
-from procguide.evaluation.metrics import aggregate, score_run, substantive_sentences
-from procguide.evaluation.questions import Question
+from procguide.evaluation.metrics import (
+    RATE_METRICS,
+    aggregate,
+    bootstrap,
+    score_run,
+    substantive_sentences,
+)
+from procguide.evaluation.questions import Question, QuestionFileError, select_split
 from procguide.evaluation.records import AnswerRecord, CitationRecord, read_answers, write_answers
 from procguide.evaluation.run import offline_checker
 from procguide.evaluation.support import (
@@ -40,8 +47,12 @@ def cite(n: int, text: str, *ids: str) -> CitationRecord:
 
 
 QUESTION = Question(id="q", question="How long can a reserved contract for a mutual last?",
-                    sources=["eu-dir-2014-24:art-77"], facts=["three years"])
-DECLINE = Question(id="d", question="What is a good lasagne recipe?", abstain=True)
+                    sources=["eu-dir-2014-24:art-77"], facts=["three years"],
+                    tags=["heldout", "terse", "reserved-contracts"])
+DECLINE = Question(id="d", question="What is a good lasagne recipe?", abstain=True,
+                   tags=["heldout", "colloquial", "out-of-scope"])
+TUNED = Question(id="t", question="And in the UK, how long?", sources=["uk-pa-2023:s-33"],
+                 facts=["five years"], tags=["dev", "follow-up", "reserved-contracts"])
 
 GOOD = AnswerRecord(
     id="q", answer="A contract reserved for a mutual may last at most three years [1].",
@@ -158,13 +169,20 @@ def test_the_support_threshold_is_calibrated_on_the_labelled_pairs(checker):
     assert current >= 0.85
 
 
-def _scored_saved_run(tmp_path, records):
-    questions = tmp_path / "q.jsonl"
-    questions.write_text("\n".join(q.model_dump_json() for q in (QUESTION, DECLINE)) + "\n")
-    write_answers(tmp_path / "answers.jsonl", records)
+TUNED_ANSWER = AnswerRecord(
+    id="t", answer="A contract reserved for a public service mutual may last at most five years [1].",
+    citations=[cite(1, S33, "uk-pa-2023:s-33")], retrieved=[["uk-pa-2023:s-33"]],
+)
+
+
+def _scored_saved_run(tmp_path, records, *options, questions=(QUESTION, DECLINE, TUNED)):
+    """`procguide eval --answers` with the shipped config (split: heldout)."""
+    path = tmp_path / "q.jsonl"
+    path.write_text("\n".join(q.model_dump_json() for q in questions) + "\n")
+    write_answers(tmp_path / "answers.jsonl", [*records, TUNED_ANSWER])
     return CliRunner().invoke(app, [
-        "eval", "--questions", str(questions), "--answers", str(tmp_path / "answers.jsonl"),
-        "--out", str(tmp_path / "out"), "--config", str(ROOT / "evals" / "config.yaml"),
+        "eval", "--questions", str(path), "--answers", str(tmp_path / "answers.jsonl"),
+        "--out", str(tmp_path / "out"), "--config", str(ROOT / "evals" / "config.yaml"), *options,
     ])
 
 
@@ -176,7 +194,34 @@ def test_eval_scores_saved_answers_and_writes_the_report(tmp_path):
     assert set(report["metrics"]) >= {"source_recall_at_k", "citation_support", "latency_p95_ms"}
     assert {"id", "answer", "citations", "retrieved", "scores"} <= set(report["per_question"][0])
     assert (tmp_path / "out" / "metrics.png").read_bytes()[:4] == b"\x89PNG"
-    assert "## By tag" in (tmp_path / "out" / "report.md").read_text()
+    assert report["split"] == "heldout" and report["n"] == 2  # the config's split
+    assert set(report["bootstrap"]) == set(RATE_METRICS)
+    assert "padding_rate" in report["metrics"]
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "2 questions (the heldout split)" in md
+    # The style table first (in STYLE_TAGS order), then topics; split tags are in neither.
+    style, topic = md.index("### How the question is asked"), md.index("### Topic")
+    assert style < md.index("| colloquial |") < md.index("| terse |") < topic
+    assert topic < md.index("| out-of-scope |") and "| heldout |" not in md
+    assert "| fact_recall | 1.000 | 1.000–1.000 |" in md  # value and bootstrap interval
+
+
+def test_eval_split_option_overrides_the_config(tmp_path):
+    result = _scored_saved_run(tmp_path, [GOOD, DECLINED], "--split", "dev")
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["split"] == "dev" and [q["id"] for q in report["per_question"]] == ["t"]
+    result = _scored_saved_run(tmp_path, [GOOD, DECLINED], "--split", "all")
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["split"] is None and report["n"] == 3
+
+
+def test_eval_exits_2_on_a_split_no_question_carries(tmp_path):
+    result = _scored_saved_run(tmp_path, [GOOD, DECLINED], "--split", "heldut")
+    assert result.exit_code == 2
+    output = " ".join(result.output.split())  # the console wraps long lines
+    assert "no question is tagged with the split 'heldut'" in output and "dev, heldout" in output
+    assert not (tmp_path / "out").exists()
 
 
 def test_eval_exits_1_and_names_the_bound_it_misses(tmp_path):
@@ -200,3 +245,146 @@ def test_the_support_checker_embeds_each_text_once():
     checker.verdict("A claim [1].", "One sentence. Another sentence.")
     checker.verdict("A claim [1].", "One sentence. Another sentence.")
     assert sum(len(c) for c in calls) == 3
+
+
+class Supports:
+    """A support checker that accepts every pair, for tests that are not about support."""
+
+    name = "stub"
+
+    def supports(self, sentence, passage, provisions=()):
+        return True
+
+
+def score_one(question, answer, *citations):
+    rec = AnswerRecord(id=question.id, answer=answer, citations=list(citations),
+                       retrieved=[c.provisions for c in citations])
+    return score_run([question], [rec], Supports(), k=5)[0]
+
+
+def test_select_split_keeps_only_the_questions_tagged_with_it():
+    questions = [QUESTION, DECLINE, TUNED]
+    assert select_split(questions, "heldout") == [QUESTION, DECLINE]
+    assert select_split(questions, "dev") == [TUNED]
+    assert select_split(questions, None) == questions
+    with pytest.raises(QuestionFileError, match="no question is tagged with the split 'heldut'"):
+        select_split(questions, "heldut")
+    leaked = TUNED.model_copy(update={"tags": ["dev", "heldout"]})
+    with pytest.raises(QuestionFileError, match="tagged both dev and heldout"):
+        select_split([QUESTION, leaked], "heldout")
+
+
+def test_a_fact_counts_only_in_a_sentence_citing_an_expected_source():
+    art77 = cite(1, ART77_3, "eu-dir-2014-24:art-77(3)")
+    s33 = cite(2, S33, "uk-pa-2023:s-33")
+    uncited = score_one(QUESTION, "The limit is three years in all cases. "
+                                  "A contract may be reserved for a mutual [1].", art77)
+    assert uncited.scores()["fact_recall"] == 0.0
+    assert uncited.facts_outside_cited == ["three years"]
+    assert "fact 'three years' is not in a sentence citing an expected source" in uncited.problems
+    assert not any(p.startswith("missing facts") for p in uncited.problems)
+    other_source = score_one(QUESTION, "A reserved contract may last three years [2].", s33)
+    assert other_source.scores()["fact_recall"] == 0.0
+    cited = score_one(QUESTION, "A contract reserved for a mutual may last three years [1].", art77)
+    assert cited.scores()["fact_recall"] == 1.0 and cited.problems == []
+    absent = score_one(QUESTION, "A contract may be reserved for a mutual [1].", art77)
+    assert "missing facts: three years" in absent.problems and not absent.facts_outside_cited
+
+
+def test_without_expected_sources_a_fact_anywhere_in_the_answer_counts():
+    q = QUESTION.model_copy(update={"sources": []})
+    assert score_one(q, "The limit is three years in all cases.").scores()["fact_recall"] == 1.0
+
+
+def test_a_heading_line_is_neither_a_sentence_nor_uncited():
+    answer = ("For procurements started before 24 February 2025:\n"
+              "A contract reserved for a mutual may last at most three years [1].")
+    assert substantive_sentences(answer) == [
+        "A contract reserved for a mutual may last at most three years [1]."]
+    s = score_one(QUESTION, answer, cite(1, ART77_3, "eu-dir-2014-24:art-77(3)"))
+    assert s.scores()["citation_coverage"] == 1.0 and s.scores()["padding_rate"] == 0.0
+    assert s.problems == []
+
+
+def test_padding_counts_sentences_with_no_expected_fact_and_no_expected_source():
+    art77 = cite(1, ART77_3, "eu-dir-2014-24:art-77(3)")
+    s33 = cite(2, S33, "uk-pa-2023:s-33")
+    answer = ("A contract reserved for a mutual may last at most three years [1]. "  # fact, source
+              "The organisation must have a public service mission [1]. "  # expected source
+              "Reserved contracts are popular with staff in many councils [2]. "  # padding
+              "Mutuals are run by their members.")  # padding, uncited
+    s = score_one(QUESTION, answer, art77, s33)
+    assert s.scores()["padding_rate"] == 0.5
+    assert s.padded_sentences == ["Reserved contracts are popular with staff in many councils [2].",
+                                  "Mutuals are run by their members."]
+    # A fact without the expected source still keeps a sentence from being padding.
+    no_source = score_one(QUESTION, "Such a contract lasts three years in all.")
+    assert no_source.scores()["padding_rate"] == 0.0
+    # Nothing to judge by (no facts, no sources), or declined: no contribution.
+    bare = Question(id="q", question="?", tags=[])
+    assert score_one(bare, "Mutuals are run by their members.").scores()["padding_rate"] is None
+    declined = AnswerRecord(id="q", answer="I can't answer that from the knowledge base.", abstained=True)
+    assert score_run([QUESTION], [declined], Supports(), k=5)[0].scores()["padding_rate"] is None
+    # Pooled over the run: 2 padded of 4, plus 0 of 1.
+    short = AnswerRecord(id="q2", answer="A mutual may hold it for three years.")
+    run = score_run([QUESTION, QUESTION.model_copy(update={"id": "q2", "sources": []})],
+                    [AnswerRecord(id="q", answer=answer, citations=[art77, s33]), short], Supports(), k=5)
+    assert aggregate(run)["padding_rate"] == 0.4
+
+
+def _varied_run(n=40):
+    """A run whose questions succeed and fail in different ways, so every metric varies."""
+    art77 = cite(1, ART77_3, "eu-dir-2014-24:art-77(3)")
+    questions, records = [], []
+    for i in range(n):
+        q = QUESTION.model_copy(update={"id": f"q{i}", "abstain": i % 5 == 0,
+                                        "facts": [] if i % 5 == 0 else ["three years", "mutual"]})
+        if i % 5 == 0:
+            rec = AnswerRecord(id=q.id, answer="I can't answer that.", abstained=i % 10 == 0)
+        elif i % 3 == 0:
+            rec = AnswerRecord(id=q.id, answer="I can't answer that.", abstained=True)
+        else:
+            extra = " Councils like them a lot as a model." if i % 2 else ""
+            rec = AnswerRecord(
+                id=q.id, answer=f"A reserved contract may last three years [1].{extra}",
+                citations=[art77], retrieved=[["uk-pa-2023:s-33"], ["eu-dir-2014-24:art-77(3)"]][i % 4 == 0:],
+            )
+        questions.append(q)
+        records.append(rec)
+    return score_run(questions, records, Supports(), k=5)
+
+
+def test_bootstrap_intervals_contain_the_point_value_and_are_deterministic():
+    scores = _varied_run()
+    point = aggregate(scores)
+    intervals = bootstrap(scores)
+    assert set(intervals) == set(RATE_METRICS)
+    for name, (low, high) in intervals.items():
+        assert low <= point[name] <= high, name
+    for name in ("fact_recall", "false_abstention_rate", "abstention_accuracy", "padding_rate",
+                 "source_mrr"):
+        assert intervals[name][0] < intervals[name][1], name  # the metric varies, so does the interval
+    assert bootstrap(scores) == intervals
+    assert bootstrap(scores, seed=1) != intervals
+
+
+def test_bootstrap_pools_each_resample_like_the_run():
+    # One question with many facts, found; many with one fact, missed: the pooled share (10/19)
+    # is far from the mean of per-question shares (0.1), and every resample is pooled too.
+    many = Question(id="many", question="?", facts=[f"fact{i}" for i in range(10)])
+    few = [Question(id=f"f{i}", question="?", facts=["absent"]) for i in range(9)]
+    records = [AnswerRecord(id="many", answer=" ".join(f"fact{i}" for i in range(10)))]
+    records += [AnswerRecord(id=q.id, answer="nothing") for q in few]
+    scores = score_run([many, *few], records, Supports(), k=5)
+    assert aggregate(scores)["fact_recall"] == round(10 / 19, 4)
+    # A resample holding `many` j times pools to 10j / (10j + 10 - j): 0 for j = 0 (p = 0.35),
+    # 0.81 for j = 3; averaging per-question shares would give j / 10 instead, 0.3.
+    low, high = bootstrap(scores)["fact_recall"]
+    assert low == 0.0 and high > 0.75
+
+
+def test_bootstrap_of_200_questions_is_fast():
+    scores = _varied_run(200)
+    start = time.perf_counter()
+    bootstrap(scores)
+    assert time.perf_counter() - start < 2.0

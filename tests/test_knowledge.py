@@ -145,3 +145,56 @@ def test_each_fact_sits_beside_its_provision(kb_index, fact, provision):
     tagged = passages_tagged(kb_index, provision)
     assert tagged, f"no passage carries {provision}"
     assert any(re.search(fact, p.text, re.IGNORECASE) for p in tagged), f"'{fact}' is not stated beside {provision}"
+
+
+# --- links, vocabulary and catalogue ----------------------------------------------------------
+
+def test_every_source_link_points_to_the_provision_itself(kb_index):
+    """A passage about a provision links to that provision (a section, regulation, schedule
+    paragraph or article anchor), never to the whole instrument or to another instrument."""
+    for p in kb_index.passages():
+        known = [pid for pid in p.provisions if pid.split(":")[0] in prov.INSTRUMENTS]
+        if not known:
+            continue
+        linked = [pid for pid in known if prov.official_url(pid)]
+        assert p.url == (prov.official_url(linked[0]) if linked else ""), (p.doc_id, p.locator, p.url)
+        if linked and ":" in linked[0]:
+            assert p.url != prov.INSTRUMENTS[linked[0].split(":")[0]].url, (p.doc_id, p.locator)
+
+
+def test_every_provision_the_vocabulary_points_to_is_in_the_knowledge_base(kb_index):
+    from procguide.vocabulary import load_vocabulary
+
+    carried = [pid for p in kb_index.passages() for pid in p.provisions]
+    vocabulary = load_vocabulary(KNOWLEDGE / "vocabulary.yaml")
+    missing = {
+        pid for c in vocabulary.concepts for pid in c.provisions if not prov.any_matches(carried, pid)
+        and not any(prov.matches(pid, have) for have in carried)
+    }
+    assert not missing, f"vocabulary points to provisions no passage carries: {sorted(missing)}"
+
+
+def test_the_vocabulary_is_well_formed():
+    from procguide.context import NATIONS
+    from procguide.vocabulary import load_vocabulary
+
+    vocabulary = load_vocabulary(KNOWLEDGE / "vocabulary.yaml")
+    kinds = {c.kind for c in vocabulary.concepts}
+    assert {"topic", "body", "service", "place", "out-of-scope", "cue"} <= kinds
+    for c in vocabulary.concepts:
+        assert c.terms or c.acronyms or c.cy, c.id
+        if c.kind == "place":
+            assert c.nation in NATIONS, c.id
+        if c.kind == "service":
+            assert c.sector in ("", "health", "social"), c.id
+        if c.kind == "out-of-scope":
+            assert c.reason, c.id
+    assert sum(bool(c.cy) for c in vocabulary.concepts if c.kind == "topic") >= 30  # Welsh terms
+
+
+def test_the_catalogue_says_to_whom_and_when_each_regime_applies():
+    regimes = {i.id: i for i in prov.INSTRUMENTS.values() if i.role in ("procurement", "health")}
+    assert set(regimes) == {"eu-dir-2014-24", "uk-pcr-2015", "uk-pa-2023", "uk-psr-2023", "wales-psr-2025"}
+    assert regimes["uk-pcr-2015"].applies_before.isoformat() == "2025-02-24"
+    assert regimes["uk-pa-2023"].applies_from.isoformat() == "2025-02-24"
+    assert regimes["wales-psr-2025"].nations == ("Wales",) and regimes["uk-psr-2023"].nations == ("England",)

@@ -41,7 +41,7 @@ def test_the_llm_saying_not_covered_becomes_a_declined_answer(assistant):
     with FakeChatServer(lambda m: "NOT_COVERED") as server:
         answer = llm_assistant(assistant, server.url).ask(QUESTION)
     assert answer.abstained and answer.citations == []
-    assert "nearest topics" in answer.text and "NOT_COVERED" not in answer.text
+    assert "You could ask instead" in answer.text and "NOT_COVERED" not in answer.text
 
 
 def test_the_llm_is_not_asked_when_the_evidence_is_too_weak(assistant):

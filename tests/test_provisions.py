@@ -67,4 +67,11 @@ def test_descriptions_and_official_addresses():
     assert prov.describe("uk-pcr-2015:reg-77(1)") == "PCR 2015, Regulation 77(1)"
     assert prov.describe("eu-dir-2014-24:annex-xiv") == "Directive 2014/24/EU, Annex XIV"
     assert prov.official_url("uk-pa-2023:s-33(2)") == "https://www.legislation.gov.uk/ukpga/2023/54/section/33"
-    assert prov.official_url("eu-dir-2014-24:art-77") == "https://eur-lex.europa.eu/eli/dir/2014/24/oj"
+    # Every link goes to the provision itself: the article anchor on EUR-Lex, the section,
+    # regulation or schedule paragraph on legislation.gov.uk.
+    assert prov.official_url("eu-dir-2014-24:art-77") == "https://eur-lex.europa.eu/eli/dir/2014/24/oj/eng#art_77"
+    assert prov.official_url("eu-dir-2014-24:recital-114") == "https://eur-lex.europa.eu/eli/dir/2014/24/oj/eng#rct_114"
+    assert prov.official_url("uk-pcr-2015:reg-77(1)") == "https://www.legislation.gov.uk/uksi/2015/102/regulation/77"
+    assert prov.official_url("uk-pa-2023:sch-2(2)") == "https://www.legislation.gov.uk/ukpga/2023/54/schedule/2/paragraph/2"
+    assert prov.official_url("wales-psr-2025:reg-7") == "https://www.legislation.gov.uk/wsi/2025/99/regulation/7"
+    assert prov.official_url("report-ppiw-2016") == "http://ppiw.org.uk/ppiw-report"

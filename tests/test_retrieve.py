@@ -4,7 +4,9 @@ import pytest
 
 from procguide import provisions as prov
 from procguide.passage import Passage
-from procguide.retrieve import Filters, contextual_query, fuse, hybrid_search, is_follow_up
+from procguide.retrieve import Filters, fuse, hybrid_search
+from procguide.rewrite import rewrite
+from procguide.vocabulary import load_vocabulary
 
 
 def _p(pid: str) -> Passage:
@@ -54,19 +56,23 @@ def test_an_unknown_jurisdiction_is_refused_with_the_choices():
         Filters.parse({"jurisdiction": "Narnia"})
 
 
-def test_a_follow_up_is_searched_together_with_the_previous_question():
+def test_a_follow_up_is_searched_together_with_the_previous_question(kb_settings):
+    vocabulary = load_vocabulary(kb_settings.vocabulary_file)
     history = [{"role": "user", "content": "Can we reserve a contract for a mutual?"},
                {"role": "assistant", "content": "Yes, under Article 77 [1]."}]
-    assert is_follow_up("and how long can it last?")
-    assert contextual_query("and how long can it last?", history).startswith("Can we reserve")
+    query = rewrite("and how long can it last?", history, vocabulary)
+    assert query.follow_up and query.text.startswith("Can we reserve")
     standalone = "What is the threshold for the light-touch regime under the Directive?"
-    assert contextual_query(standalone, history) == standalone
+    query = rewrite(standalone, history, vocabulary)
+    assert not query.follow_up and query.text.startswith(standalone)
 
 
-def test_a_follow_up_naming_another_instrument_replaces_the_earlier_one():
+def test_a_follow_up_naming_another_instrument_replaces_the_earlier_one(kb_settings):
+    vocabulary = load_vocabulary(kb_settings.vocabulary_file)
     history = [{"role": "user", "content": "What is the maximum term of a reserved contract under the Directive?"}]
-    query = contextual_query("And under the Procurement Act 2023?", history)
-    assert "Directive" not in query and "maximum term of a reserved contract" in query
+    query = rewrite("And under the Procurement Act 2023?", history, vocabulary)
+    assert "Directive" not in query.text and "maximum term of a reserved contract" in query.text
+    assert query.instruments == ("uk-pa-2023",)
     history = [{"role": "user", "content": "Under Article 20 of the Directive, what share of staff must be disabled?"}]
-    query = contextual_query("Does the same apply under the Procurement Act?", history)
-    assert "Article 20" not in query and "share of staff must be disabled" in query
+    query = rewrite("Does the same apply under the Procurement Act?", history, vocabulary)
+    assert "Article 20" not in query.text and "share of staff must be disabled" in query.text

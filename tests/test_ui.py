@@ -49,8 +49,11 @@ def client(server_url: str) -> Client:
     return Client(server_url, verbose=False)
 
 
-def _respond(client: Client, question: str, jurisdiction: str = "All") -> str:
-    reply = client.predict(question, jurisdiction, api_name="/respond")
+ANY_NATION, TODAY = "Work it out from my question", "Today (the default)"
+
+
+def _respond(client: Client, question: str, nation: str = ANY_NATION, started: str = TODAY) -> str:
+    reply = client.predict(question, nation, started, api_name="/respond")
     assert isinstance(reply, str)
     return reply
 
@@ -92,14 +95,20 @@ def test_reply_source_line_links_to_an_https_source(mutuals_reply: str) -> None:
     assert re.search(r"\]\(https://[^\s)]+\)", sources), sources
 
 
-def test_reply_with_a_jurisdiction_filter_cites_only_passages_in_scope(
-    client: Client, assistant: Assistant
-) -> None:
-    reply = _respond(client, EU_MUTUALS_QUESTION, "EU")
-    expected = assistant.ask(EU_MUTUALS_QUESTION, filters={"jurisdiction": "EU"})
-    assert expected.citations
-    assert all(c.passage.jurisdiction == "EU" for c in expected.citations)
-    assert expected.citations[0].passage.locator in reply
+def test_reply_says_whom_it_answered_for_and_follows_the_chosen_nation(client: Client) -> None:
+    reply = _respond(client, "How long can a contract reserved for a mutual last?", "An EU Member State")
+    assert "Answered for: an EU Member State" in reply
+    answer = reply.split("*Answered for")[0]
+    assert "Directive 2014/24/EU" in answer.split("[1]")[0]  # the Directive leads for an EU asker
+    uk = _respond(client, "How long can a contract reserved for a mutual last?", "Wales")
+    assert "Answered for: Wales" in uk and "Procurement Act 2023" in uk.split("[1]")[0]
+
+
+def test_reply_for_a_procurement_started_before_24_february_2025_leads_with_pcr_2015(client: Client) -> None:
+    reply = _respond(client, "How long can a contract reserved for a mutual last?", "Wales", "Before 24 February 2025")
+    first = reply.split("[1]")[0]
+    assert "Public Contracts Regulations 2015" in first or "PCR 2015" in first
+    assert "three years" in first
 
 
 def test_reply_to_a_question_with_a_script_tag_contains_no_script(client: Client) -> None:

@@ -31,7 +31,7 @@ def settings_or_exit() -> Settings:
     except ValidationError as exc:
         for error in exc.errors():
             name = "PROCGUIDE_" + "_".join(str(p) for p in error["loc"]).upper()
-            err.print(f"[red]Configuration error:[/red] {name}: {error['msg']}")
+            err.print(f"Configuration error: {name}: {error['msg']}", style="red", markup=False)
         raise typer.Exit(2) from exc
 
 
@@ -61,7 +61,7 @@ def ingest(
     try:
         files, _ = discover(targets)
     except IngestError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(str(exc), style="red", markup=False, highlight=False)
         raise typer.Exit(2) from exc
     index = Index(settings)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -92,9 +92,19 @@ def ingest(
     console.print(table)
     console.print(f"{index.count()} passages in the index at {settings.chroma_url or settings.home}")
     for _path, message in report.failed:
-        err.print(f"[red]not ingested:[/red] {message}")
+        err.print(f"not ingested: {message}", style="red", markup=False, highlight=False)
     if report.failed and strict:
         raise typer.Exit(1)
+
+
+NationOption = Annotated[
+    str | None,
+    typer.Option(help="Your nation: England, Wales, Northern Ireland, Scotland or EU (default: from the question)"),
+]
+StartedOption = Annotated[
+    str | None,
+    typer.Option(help="When the procurement started, YYYY-MM-DD (default: from the question, else today)"),
+]
 
 
 @app.command()
@@ -102,17 +112,27 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object (answers format)")] = False,
     jurisdiction: JurisdictionOption = None,
+    nation: NationOption = None,
+    started: StartedOption = None,
     k: Annotated[int | None, typer.Option(help="Passages to retrieve")] = None,
 ) -> None:
     """Answer one question, with its sources."""
+    from datetime import date
+
     from procguide.answer.render import to_plain
     from procguide.assistant import Assistant
+    from procguide.context import ContextSettings
 
     filters = {"jurisdiction": jurisdiction} if jurisdiction else None
     try:
-        answer = Assistant(settings_or_exit()).ask(question, filters=filters, k=k)
+        try:
+            start = date.fromisoformat(started) if started else None
+        except ValueError as exc:
+            raise ValueError(f"--started takes a date as YYYY-MM-DD, for example 2025-01-15; got '{started}'") from exc
+        context = ContextSettings(nation=nation, started=start)
+        answer = Assistant(settings_or_exit()).ask(question, filters=filters, k=k, context=context)
     except ValueError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(str(exc), style="red", markup=False, highlight=False)
         raise typer.Exit(2) from exc
     if as_json:
         print(json.dumps(answer.as_record(), ensure_ascii=False))
@@ -136,33 +156,111 @@ def calibrate(
     questions: Annotated[Path, typer.Option(help="Questions with abstain true/false")] = Path(
         "evals/questions.jsonl"
     ),
+    folds: Annotated[int, typer.Option(help="Folds for cross-validation")] = 5,
+    write: Annotated[bool, typer.Option(help="Write the calibration file (PROCGUIDE_CALIBRATION_FILE)")] = True,
 ) -> None:
-    """Find the abstention threshold that best separates answerable from unanswerable questions."""
+    """Fit the decide stage's policy on the dev split (k-fold cross-validated) and write it, with the
+    weights in use and the hashes of the questions and knowledge base, to evals/calibration.json."""
+    from dataclasses import asdict
+
+    from rich.progress import Progress
+
+    from procguide.answer.calibration import Calibration, load_calibration, save_calibration
     from procguide.assistant import Assistant
-    from procguide.evaluation.calibrate import best_threshold, confidences
+    from procguide.evaluation.calibrate import calibration_set, cross_validate, made_on, observe
     from procguide.evaluation.questions import QuestionFileError, load_questions
 
+    settings = settings_or_exit()
     try:
-        items = load_questions(questions)
+        items = calibration_set(load_questions(questions))
     except QuestionFileError as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(str(exc), style="red", markup=False, highlight=False)
         raise typer.Exit(2) from exc
-    settings = settings_or_exit().model_copy(update={"abstain_threshold": -1.0})
-    assistant = Assistant(settings)
-    answerable, unanswerable = confidences(
-        items,
-        lambda q: assistant.ask(q.question, history=q.history_messages()).confidence,
+    current = load_calibration(settings.calibration_file)
+    styled = sum(1 for q in items if {"scenario", "colloquial"} & set(q.tags))
+    console.print(f"{len(items)} dev questions ({styled} scenario-style or colloquial, "
+                  f"{sum(q.abstain for q in items)} to decline)")
+    assistant = Assistant(settings, calibration=current)
+    with Progress(console=console) as progress:
+        task = progress.add_task("Gathering evidence", total=len(items))
+        observations = observe(assistant, items, lambda: progress.advance(task))
+    result = cross_validate(observations, folds)
+    summary = result.summary()
+    calibration = Calibration(
+        fusion=current.fusion, compose=current.compose, policy=result.policy,
+        made_on=made_on(settings, items), cross_validated=summary,
     )
-    result = best_threshold(answerable, unanswerable)
-    console.print(
-        f"{len(answerable)} answerable, {len(unanswerable)} to decline\n"
-        f"threshold {result.threshold:.3f}: balanced accuracy {result.accuracy:.3f}, "
-        f"abstention accuracy {result.abstention_accuracy:.3f}, "
-        f"false abstention rate {result.false_abstention_rate:.3f}\n"
-        f"lowest score of an answerable question {min(answerable, default=0):.3f}, "
-        f"highest of one to decline {max(unanswerable, default=0):.3f}\n"
-        f"current setting PROCGUIDE_ABSTAIN_THRESHOLD={settings_or_exit().abstain_threshold}"
-    )
+    table = Table("cross-validated (held-out folds)", "value")
+    for name, value in summary.items():
+        table.add_row(name, f"{value:.3f}" if isinstance(value, float) else str(value))
+    console.print(table)
+    console.print("policy: " + json.dumps(asdict(result.policy)))
+    if write:
+        save_calibration(calibration, settings.calibration_file)
+        console.print(f"Written to {settings.calibration_file}")
+
+
+@app.command()
+def tune(
+    variants: Annotated[Path, typer.Argument(help="YAML: variants of fusion and compose weights")],
+    questions: Annotated[Path, typer.Option(help="Questions (JSON Lines)")] = Path("evals/questions.jsonl"),
+    split: Annotated[str, typer.Option(help="The split to tune on: never the held-out one")] = "dev",
+) -> None:
+    """Score variants of the weights on the dev split, each question read and embedded once."""
+    import yaml
+    from rich.progress import Progress
+
+    from procguide.assistant import Assistant
+    from procguide.evaluation.config import EvalConfig
+    from procguide.evaluation.questions import QuestionFileError, load_questions, select_split
+    from procguide.evaluation.run import support_checker
+    from procguide.evaluation.tune import Variant, sweep
+
+    if split == "heldout":
+        err.print("The held-out split is for reporting, not tuning: tune on dev.", style="red")
+        raise typer.Exit(2)
+    try:
+        items = select_split(load_questions(questions), split)
+        spec = yaml.safe_load(variants.read_text(encoding="utf-8")) or {}
+        chosen = [Variant(v["name"], v.get("fusion") or {}, v.get("compose") or {}) for v in spec["variants"]]
+    except (QuestionFileError, ValueError, OSError, KeyError, TypeError, yaml.YAMLError) as exc:
+        err.print(f"Cannot tune: {exc}", style="red", markup=False, highlight=False)
+        raise typer.Exit(2) from exc
+    settings = settings_or_exit()
+    config = EvalConfig.load(Path("evals/config.yaml"))
+    with Progress(console=console) as progress:
+        task = progress.add_task("Variants", total=len(chosen))
+        results = sweep(Assistant(settings), items, chosen, support_checker(settings, config), config.k,
+                        lambda name: progress.advance(task))
+    names = ("fact_recall", "cited_source_recall", "false_abstention_rate", "abstention_accuracy",
+             "padding_rate", "source_recall_at_k")
+    table = Table("variant", *names)
+    for name, metrics in results.items():
+        table.add_row(name, *(f"{metrics.get(m) or 0:.3f}" for m in names))
+    console.print(table)
+
+
+@app.command()
+def glossary(
+    term: Annotated[str | None, typer.Argument(help="Show only entries matching this word")] = None,
+) -> None:
+    """The words procguide understands (knowledge/vocabulary.yaml): terms, acronyms and Welsh
+    equivalents, and the provisions each points to."""
+    from procguide.vocabulary import VocabularyError, load_vocabulary
+
+    try:
+        vocabulary = load_vocabulary(settings_or_exit().vocabulary_file)
+    except VocabularyError as exc:
+        err.print(str(exc), style="red", markup=False, highlight=False)
+        raise typer.Exit(2) from exc
+    table = Table("concept", "kind", "you can say", "Cymraeg", "points to")
+    for c in vocabulary.concepts:
+        said = ", ".join([*c.terms, *c.acronyms])
+        if term and term.lower() not in f"{c.label} {said} {' '.join(c.cy)}".lower():
+            continue
+        points = ", ".join(c.provisions) or c.nation or c.sector or c.body or c.qtype or c.reason
+        table.add_row(c.label, c.kind, said, ", ".join(c.cy), points)
+    console.print(table)
 
 
 @app.command("eval")
@@ -185,23 +283,29 @@ def eval_(
         "evals/config.yaml"
     ),
     baselines: Annotated[bool, typer.Option(help="Also run the baselines named in the config")] = True,
+    split: Annotated[
+        str | None,
+        typer.Option(help="Only questions tagged NAME (dev, heldout); 'all' for every question "
+                     "(default: from the config)"),
+    ] = None,
 ) -> None:
     """Run the eval suite (or score saved answers) and write report.json, report.md, metrics.png."""
     from rich.progress import Progress
 
     from procguide.evaluation.config import Bounds, EvalConfig, parse_bound_options
-    from procguide.evaluation.questions import QuestionFileError, load_questions
+    from procguide.evaluation.questions import QuestionFileError, load_questions, select_split
     from procguide.evaluation.run import run_eval
 
     try:
         cfg = EvalConfig.load(config)
-        items = load_questions(questions)
+        chosen = cfg.split if split is None else (None if split == "all" else split)
+        items = select_split(load_questions(questions), chosen)
         bounds = Bounds(
             min={**cfg.bounds.min, **parse_bound_options(minimum or [], "min")},
             max={**cfg.bounds.max, **parse_bound_options(maximum or [], "max")},
         )
     except (QuestionFileError, ValueError) as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(str(exc), style="red", markup=False, highlight=False)
         raise typer.Exit(2) from exc
     if k is not None:
         cfg.k = k
@@ -213,20 +317,22 @@ def eval_(
         try:
             run = run_eval(
                 items, out, settings_or_exit(), cfg, bounds, answers,
-                systems[1:], lambda name: progress.advance(tasks[name]),
+                systems[1:], lambda name: progress.advance(tasks[name]), split=chosen,
             )
         except ValueError as exc:
-            err.print(f"[red]{exc}[/red]")
+            err.print(str(exc), style="red", markup=False, highlight=False)
             raise typer.Exit(2) from exc
     results = {"procguide": run.metrics, **run.baselines}
     table = Table("metric", *results)
     for name in run.metrics:
         table.add_row(name, *(f"{m.get(name, 0):.3f}" for m in results.values()))
     console.print(table)
+    which = f"the {chosen} split" if chosen else "all questions"
+    console.print(f"{len(items)} questions ({which})")
     console.print(f"Report: {out / 'report.md'}, {out / 'report.json'}, {out / 'metrics.png'}")
     if run.failures:
         for line in run.failures:
-            err.print(f"[red]bound missed:[/red] {line}")
+            err.print(f"bound missed: {line}", style="red", markup=False, highlight=False)
         raise typer.Exit(1)
 
 

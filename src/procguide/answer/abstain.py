@@ -1,4 +1,5 @@
-"""Declining to answer: the message that says so plainly and points to the nearest topics covered."""
+"""Declining to answer: the reply that says so plainly, says why, and offers the nearest topics
+the knowledge base does cover as questions the user can ask next."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from procguide import provisions as prov
 from procguide.passage import Passage
 from procguide.retrieve import Hit
+from procguide.vocabulary import Vocabulary
 
 # "the Care Act 2014", "the Public Contracts (Scotland) Regulations 2015": a named instrument.
 _INSTRUMENT_NAME = re.compile(
@@ -33,6 +35,19 @@ NOTHING_IN_SCOPE = (
     "I can't answer that from the knowledge base: none of its passages falls within the "
     "jurisdiction you chose. Choose another jurisdiction, or 'All', and ask again."
 )
+SCOTLAND = (
+    "I can't answer that for Scotland: procguide does not hold Scotland's procurement rules "
+    "(the Procurement Reform (Scotland) Act 2014 and the Public Contracts (Scotland) Regulations "
+    "2015), which govern devolved Scottish bodies. It covers England, Wales and Northern Ireland."
+)
+
+
+def out_of_scope_reason(reasons: Sequence[str]) -> str:
+    what = " and ".join(dict.fromkeys(reasons))
+    return (
+        f"I can't answer that from the knowledge base: it does not cover {what}. procguide covers "
+        "the procurement rules for commissioning health and social care with social business models."
+    )
 
 
 def unheld_instruments(question: str, passages: Iterable[Passage]) -> list[str]:
@@ -47,29 +62,39 @@ def unheld_instruments(question: str, passages: Iterable[Passage]) -> list[str]:
     return sorted(
         n for n in names
         if prov.instrument_named_in(n) not in carried and n.lower() not in corpus
+        and not (prov.instruments_named(n) & set(prov.INSTRUMENTS))
     )
 
 
-def not_held_text(names: Sequence[str], hits: Sequence[Hit]) -> str:
+def not_held_reason(names: Sequence[str]) -> str:
     named = " or ".join(n if n.lower().startswith("the ") else f"the {n}" for n in names)
-    return abstention_text(hits, reason=f"The knowledge base does not hold {named}, so I can't say what it provides.")
+    return f"The knowledge base does not hold {named}, so I can't say what it provides."
 
 
-def abstention_text(hits: Sequence[Hit], limit: int = 3, reason: str = NOT_COVERED) -> str:
-    topics: list[str] = []
+def suggestions(hits: Sequence[Hit], vocabulary: Vocabulary, limit: int = 3) -> list[str]:
+    """Questions about the nearest topics covered: the vocabulary's question for each concept the
+    nearest passages are about, else the passage's own topic."""
+    topics = [c for c in vocabulary.concepts if c.kind in ("topic", "organisation") and c.ask]
+    out: list[str] = []
     for hit in hits:
         p = hit.passage
-        topic = p.title if p.locator in ("", p.title) else f"{p.title} ({p.locator})"
-        if topic not in topics:
-            topics.append(topic)
-        if len(topics) == limit:
+        asks = [c.ask for c in topics if any(prov.any_matches(p.provisions, pid) for pid in c.provisions)]
+        if asks:
+            question = asks[0]
+        else:
+            topic = p.heading or p.title
+            question = f"What does the knowledge base say about {topic[:1].lower() + topic[1:]}?"
+        if question not in out:
+            out.append(question)
+        if len(out) == limit:
             break
-    if not topics:
-        # The Assistant handles an empty index itself; no hits here means a filter excluded all.
+    return out
+
+
+def decline_text(reason: str, offers: Sequence[str], filtered_out: bool = False) -> str:
+    if filtered_out:
         return NOTHING_IN_SCOPE
-    nearest = "; ".join(topics)
-    return (
-        f"{reason} The nearest topics it does cover are: {nearest}. "
-        "Try asking about one of those, naming the provision if you know it, or add documents "
-        "that cover your question (see 'Adding documents' in the README)."
-    )
+    if not offers:
+        return reason
+    asked = " ".join(f"“{q}”" for q in offers)
+    return f"{reason} You could ask instead: {asked}"

@@ -1,12 +1,40 @@
-"""Notices shown with an answer: law that has been superseded, and how the question was handled."""
+"""The annotate stage: notices shown with an answer. Law that has been superseded or does not bind
+the asker, a question asked in Welsh and answered from English sources, and how the question was
+handled (set by the screen stage)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from procguide import provisions as prov
+from procguide.context import Ranking
 from procguide.passage import Passage
+from procguide.welsh import WELSH_NOTICE
+
+DIRECTIVE_NOTICE = (
+    "Directive 2014/24/EU binds EU Member States. It no longer binds UK bodies: it stopped applying "
+    "to the UK when the Brexit transition period ended on 31 December 2020."
+)
+
+
+def notices_for(
+    cited: Sequence[Passage], ranking: Ranking, language: str, screened: Sequence[str] = ()
+) -> list[str]:
+    """Every notice an answer needs, in the order they are shown."""
+    notices = list(screened)
+    if language == "cy":
+        notices.append(WELSH_NOTICE)
+    # The Directive notice goes to every asker it does not bind, whether or not they named it.
+    relations = {ranking.regime.relation(pid.split(":", 1)[0]) for p in cited for pid in p.provisions}
+    notices += superseded_notices(
+        p for p in cited if ranking.relation(_instrument_of(p)) not in ("governing",)
+    )
+    if "background" in relations and any(
+        pid.startswith("eu-dir-2014-24") for p in cited for pid in p.provisions
+    ):
+        notices.append(DIRECTIVE_NOTICE)
+    return notices
 
 
 def superseded_notices(passages: Iterable[Passage]) -> list[str]:

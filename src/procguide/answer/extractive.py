@@ -1,6 +1,13 @@
-"""The built-in answerer, which needs no LLM: it quotes the sentences of the top passages that best
-answer the question, each followed by the [n] marker of its passage, and abstains when even the
-best sentence is too weak a match.
+"""The built-in answerer, which needs no LLM (the compose stage's default): it quotes the sentences
+of the retrieved passages that best answer the question, each followed by the [n] marker of its
+passage.
+
+The first sentence is the direct answer: the best sentence under the law closest to the asker
+that gives the kind of answer asked for (a term, a figure, yes or no with its condition). The
+rest are grouped by regime, the asker's own law first; each later group is introduced by a
+heading saying which law it is and when it applies ("For procurements started before 24 February
+2025, under PCR 2015:"). Sentences that only restate a title, or stray off the question's topic,
+are not quoted.
 """
 
 from __future__ import annotations
@@ -8,113 +15,122 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
-import numpy as np
-
-from procguide.answer.abstain import abstention_text, not_held_text, unheld_instruments
-from procguide.answer.sentences import split_sentences
-from procguide.index import Index
+from procguide import provisions as prov
+from procguide.answer.decide import CAVEAT, Decision
+from procguide.answer.evidence import Evidence, ScoredSentence
+from procguide.context import AskerContext, Ranking, Regime
 from procguide.retrieve import Hit
-from procguide.tokens import tokenize
+from procguide.rewrite import Query
 
-# Weight of meaning (embedding similarity) against wording (share of the question's rarer words).
-SEMANTIC_WEIGHT = 0.6
-MIN_SENTENCE_CHARS = 30
 REDUNDANT = 0.88  # cosine above which two sentences say the same thing
-KEEP_RATIO = 0.75  # later sentences must score at least this share of the best one
-FOLLOW_BONUS = 0.3  # for the sentence right after a chosen one in the same passage
-SAME_PASSAGE_BONUS = 0.15  # for any sentence of a passage already quoted
-# Weight of the top passage's coverage of the question's words in the evidence score; chosen by
-# 5-fold cross-validation on evals/questions.jsonl (see README, "Abstention").
-COVERAGE_WEIGHT = 0.4
-FOCUS_WEIGHT = 0.5  # extra weight of a follow-up's own words
 
-
-@dataclass
-class ScoredSentence:
-    text: str
-    hit_rank: int
-    score: float
-    vector: np.ndarray
-    position: int = 0  # order of the sentence in its passage
+CAVEAT_HEADING = "I'm not certain the knowledge base answers this exactly; the closest provisions it holds are:"
 
 
 @dataclass
 class Draft:
-    """The answerer's output before the Assistant adds citations' numbering, notices and timings."""
+    """The composed answer before citations are numbered and notices added."""
 
-    sentences: list[tuple[str, int]]  # (sentence, index of its passage in the hits)
-    abstained: bool
-    confidence: float
-    text: str = ""
+    decision: Decision
+    parts: list[tuple[str, int | None]] = field(default_factory=list)  # (sentence, hit) or (heading, None)
     prompt: list[tuple[str, str]] | None = None  # for an LLM answerer: the messages to send
     hits: list[Hit] = field(default_factory=list)
 
+    @property
+    def abstained(self) -> bool:
+        return self.decision.declined
 
-class ExtractiveAnswerer:
-    def __init__(self, index: Index, threshold: float, max_sentences: int = 4):
-        self.index = index
-        self.threshold = threshold
-        self.max_sentences = max_sentences
-        self._sentence_cache: dict[str, tuple[list[str], np.ndarray]] = {}
 
-    def score(
-        self, query: str, query_vector: np.ndarray, hits: Sequence[Hit], focus: str = ""
-    ) -> list[ScoredSentence]:
-        """Score every sentence of the hits. `focus` is the latest question when `query` also holds
-        an earlier one: its own words then count extra, so "what about in Wales?" finds Wales."""
-        q_tokens = set(tokenize(query))
-        keyword = self.index.keyword
-        f_tokens = set(tokenize(focus))
-        scored = []
-        for rank, hit in enumerate(hits):
-            sentences, vectors = self._sentences(hit)
-            for position, (text, vector) in enumerate(zip(sentences, vectors, strict=True)):
-                tokens = set(tokenize(text))
-                lexical = keyword.weighted_share(q_tokens, tokens)
-                semantic = float(vector @ query_vector)
-                score = SEMANTIC_WEIGHT * semantic + (1 - SEMANTIC_WEIGHT) * lexical
-                if f_tokens:
-                    score += FOCUS_WEIGHT * keyword.weighted_share(f_tokens, tokens)
-                scored.append(ScoredSentence(text, rank, score, vector, position))
-        scored.sort(key=lambda s: (-s.score, s.hit_rank))
-        return scored
+def _long_date(day: date | None) -> str:
+    return f"{day.day} {day:%B %Y}" if day else ""
 
-    def evidence(self, query: str, scored: Sequence[ScoredSentence], hits: Sequence[Hit]) -> float:
-        """How well the knowledge base answers: the best sentence's score, plus how much of the
-        question's wording (rarer words weigh more) the top passage, title and heading included,
-        holds. A question about something next to what is covered ("the Scottish rules on
-        reserved contracts") finds good sentences but leaves its distinctive words unmatched.
-        """
-        if not scored or not hits:
-            return 0.0
-        top = set(tokenize(hits[0].passage.search_text()))
-        coverage = self.index.keyword.weighted_share(set(tokenize(query)), top)
-        return scored[0].score + COVERAGE_WEIGHT * coverage
 
-    def draft(
-        self, query: str, query_vector: np.ndarray, hits: Sequence[Hit], focus: str = ""
+def group_heading(instrument: str, relation: str, regime: Regime) -> str:
+    """The heading over sentences from one instrument, saying how it relates to the asker."""
+    inst = prov.INSTRUMENTS.get(instrument)
+    if inst is None:
+        return "Also relevant:"
+    name = inst.short
+    if relation == "earlier":
+        return f"For procurements started before {_long_date(inst.applies_before)}, under {name}:"
+    if relation == "later":
+        return f"For procurements started on or after {_long_date(inst.applies_from)}, under the {name}:"
+    if relation == "background":
+        return f"Background: {name}, which binds EU Member States but no longer binds UK bodies:"
+    if relation == "health":
+        return f"For health care services in {' and '.join(inst.nations)}, under the {name}:"
+    if relation == "duty":
+        return f"Also relevant in {' and '.join(inst.nations)}, under the {name}:"
+    if relation == "other-nation":
+        return f"Elsewhere ({', '.join(inst.nations)}), under the {name}:"
+    if inst.role in ("report", "article"):
+        return f"From {name}:"
+    return f"Under the {name}:" if not name.startswith(("PCR", "Directive")) else f"Under {name}:"
+
+
+def governing_missing_heading(regime: Regime) -> str:
+    names = " and ".join(prov.INSTRUMENTS[i].short for i in regime.governing if i in prov.INSTRUMENTS)
+    return (
+        f"The knowledge base holds nothing on this under the {names}, which governs this "
+        "procurement; for reference, other law it holds says:"
+    )
+
+
+class ExtractiveComposer:
+    def __init__(self, weights: dict[str, float], max_sentences: int | None = None):
+        self.weights = weights
+        self.max_sentences = max_sentences or int(weights.get("sentences", 5))
+
+    def compose(
+        self,
+        query: Query,
+        ctx: AskerContext,
+        ranking: Ranking,
+        evidence: Evidence,
+        decision: Decision,
+        hits: Sequence[Hit],
     ) -> Draft:
-        scored = self.score(query, query_vector, hits, focus)
-        confidence = self.evidence(query, scored, hits)
-        missing = unheld_instruments(focus or query, self.index.passages())
-        if missing:
-            return Draft([], True, confidence, not_held_text(missing, hits))
-        if confidence < self.threshold:
-            return Draft([], True, confidence, abstention_text(hits))
-        chosen = self._choose(scored, scored[0].score)
-        return Draft([(c.text, c.hit_rank) for c in chosen], False, confidence)
+        draft = Draft(decision, hits=list(hits))
+        if decision.declined or not evidence.sentences:
+            return draft
+        chosen = self._choose(evidence.sentences)
+        if not chosen:
+            return draft
+        if decision.kind == CAVEAT:
+            draft.parts.append((CAVEAT_HEADING, None))
+        lead_rank = chosen[0].rank
+        if lead_rank >= 2 and ranking.regime.governing and not query.instruments and query.concepts:
+            draft.parts.append((governing_missing_heading(ranking.regime), None))
+        groups: dict[str, list[ScoredSentence]] = {}
+        for s in chosen:
+            groups.setdefault(s.instrument if s.rank != chosen[0].rank else "", []).append(s)
+        for i, (instrument, sentences) in enumerate(groups.items()):
+            if i > 0:
+                draft.parts.append((group_heading(instrument, ranking.relation(instrument), ranking.regime), None))
+            first = sentences[0]
+            rest = sorted(sentences[1:], key=lambda s: (s.hit_rank != first.hit_rank, s.hit_rank, s.position))
+            for s in [first, *rest]:
+                draft.parts.append((s.text, s.hit_rank))
+        return draft
 
-    def _choose(self, scored: list[ScoredSentence], best: float) -> list[ScoredSentence]:
-        """Greedy choice: the best sentence, then the best of the rest, where sentences of a passage
-        already quoted gain a bonus, and the sentence right after a quoted one a larger one. Notes
-        put one fact per sentence under one heading, and the sentence that best echoes a question
-        ("the review makes six recommendations") is often followed by the ones that answer it.
-        The bonuses were set on evals/questions.jsonl (README, "How it answers"). Near-duplicates
-        are skipped.
-        """
-        chosen: list[ScoredSentence] = []
-        pool = list(scored)
+    def _choose(self, scored: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+        """The direct answer first, then greedily the best of the rest: a sentence right after a
+        quoted one, or from a passage already quoted, gains a bonus (notes put one fact a
+        sentence under one heading); near-duplicates, fillers and off-topic sentences are
+        skipped; each regime contributes a bounded number."""
+        w = self.weights
+        candidates = [s for s in scored if not s.filler]
+        if not candidates:
+            return []
+        best = candidates[0]
+        floor = best.score - (1 - w["keep_ratio"]) * abs(best.score)
+        lead_rank = min(s.rank for s in candidates if s.score >= floor)
+        first = next(s for s in candidates if s.rank == lead_rank and s.score >= floor)
+        chosen = [first]
+        pool = [s for s in candidates if s is not first and s.on_topic]
+        per_group: dict[str, int] = {}
         while pool and len(chosen) < self.max_sentences:
             follows = {(c.hit_rank, c.position + 1) for c in chosen}
             passages = {c.hit_rank for c in chosen}
@@ -122,41 +138,38 @@ class ExtractiveAnswerer:
             def effective(
                 s: ScoredSentence, follows: set[tuple[int, int]] = follows, passages: set[int] = passages
             ) -> float:
-                bonus = FOLLOW_BONUS if (s.hit_rank, s.position) in follows else 0.0
-                return s.score + bonus + (SAME_PASSAGE_BONUS if s.hit_rank in passages else 0.0)
+                bonus = w["follow"] if (s.hit_rank, s.position) in follows else 0.0
+                return s.score + bonus + (w["same_passage"] if s.hit_rank in passages else 0.0)
 
             candidate = max(pool, key=effective)
             pool.remove(candidate)
-            if effective(candidate) < KEEP_RATIO * best:
+            if effective(candidate) < floor:
                 break
             if any(float(candidate.vector @ c.vector) > REDUNDANT for c in chosen):
                 continue
+            group = "" if candidate.rank == lead_rank else candidate.instrument
+            cap = int(w["lead_group"] if group == "" else w["other_group"])
+            if per_group.get(group, 1 if group == "" else 0) >= cap:
+                continue
+            per_group[group] = per_group.get(group, 1 if group == "" else 0) + 1
             chosen.append(candidate)
-        # Read each passage's sentences in their own order, passages in the order first chosen.
-        first = {}
-        for c in chosen:
-            first.setdefault(c.hit_rank, len(first))
-        return sorted(chosen, key=lambda c: (first[c.hit_rank], c.position))
+        # The direct answer stays first; the others follow by regime rank.
+        return [first, *sorted(chosen[1:], key=lambda s: s.rank)]
 
     def stream_text(self, draft: Draft) -> Iterator[str]:
-        """The answer text with a [k] marker per sentence, k being 1 + the passage's hit index."""
+        """The answer text: sentences with a [k] marker (k = 1 + the passage's hit index), a
+        heading on its own line before each later group."""
         if draft.abstained:
-            yield draft.text
+            yield draft.decision.text
             return
-        for i, (sentence, rank) in enumerate(draft.sentences):
-            yield ("" if i == 0 else " ") + with_marker(sentence, rank + 1)
-
-    def _sentences(self, hit: Hit) -> tuple[list[str], np.ndarray]:
-        key = hit.passage.id
-        if key not in self._sentence_cache:
-            sentences = [s for s in split_sentences(hit.passage.text) if len(s) >= MIN_SENTENCE_CHARS]
-            vectors = (
-                self.index.embed_texts(sentences) if sentences else np.zeros((0, 1), dtype=np.float32)
-            )
-            if len(self._sentence_cache) > 5000:
-                self._sentence_cache.clear()
-            self._sentence_cache[key] = (sentences, vectors)
-        return self._sentence_cache[key]
+        previous_heading = True
+        for i, (text, hit) in enumerate(draft.parts):
+            if hit is None:
+                yield ("" if i == 0 else "\n\n") + text + "\n"
+                previous_heading = True
+            else:
+                yield ("" if previous_heading else " ") + with_marker(text, hit + 1)
+                previous_heading = False
 
 
 def with_marker(sentence: str, n: int) -> str:

@@ -8,12 +8,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import numpy as np
-
-from procguide.answer.abstain import abstention_text
-from procguide.answer.extractive import Draft, ExtractiveAnswerer
+from procguide.answer import abstain
+from procguide.answer.abstain import decline_text
+from procguide.answer.decide import DECLINE, Decision
+from procguide.answer.evidence import Evidence
+from procguide.answer.extractive import Draft
 from procguide.config import Settings
+from procguide.context import AskerContext, Ranking, describe
 from procguide.retrieve import Hit
+from procguide.rewrite import Query
 
 NOT_COVERED = "NOT_COVERED"
 
@@ -66,30 +69,43 @@ def passages_block(hits: Sequence[Hit]) -> str:
     return "\n\n".join(parts)
 
 
-class LLMAnswerer:
-    """Writes the answer with an LLM. Whether to answer at all is decided first by the same
-    calibrated evidence check as the built-in answerer, so abstention does not depend on the model.
+class LLMComposer:
+    """Writes the answer with an LLM (the compose stage, with PROCGUIDE_ANSWERER=llm). Whether to
+    answer at all is decided first by the decide stage, so abstention does not depend on the model.
+    The passages go to the model with the asker's own law first, and the model is told which law
+    that is.
     """
 
-    def __init__(self, settings: Settings, extractive: ExtractiveAnswerer, model: Any = None):
+    def __init__(self, settings: Settings, model: Any = None):
         self.settings = settings
-        self.extractive = extractive
         self.model = model or chat_model(settings)
 
-    def draft(self, query: str, query_vector: np.ndarray, hits: Sequence[Hit], focus: str = "") -> Draft:
-        evidence = self.extractive.draft(query, query_vector, hits, focus)
-        if evidence.abstained:
-            return evidence
+    def compose(
+        self,
+        query: Query,
+        ctx: AskerContext,
+        ranking: Ranking,
+        evidence: Evidence,
+        decision: Decision,
+        hits: Sequence[Hit],
+    ) -> Draft:
+        draft = Draft(decision, hits=list(hits))
+        if decision.declined:
+            return draft
+        law = describe(ctx, ranking.regime)
         messages = [
             ("system", ANSWER_SYSTEM),
-            ("human", f"PASSAGES:\n\n{passages_block(hits)}\n\nQUESTION: {focus or query}"
-                      + (f"\n(Earlier question, for context: {query})" if focus else "")),
+            ("human", f"PASSAGES:\n\n{passages_block(hits)}\n\nTHE ASKER: {law}. Lead with the "
+                      f"law that governs the asker; label earlier or other law as such."
+                      f"\n\nQUESTION: {query.focus}"
+                      + (f"\n(Earlier in the conversation: {query.text})" if query.follow_up else "")),
         ]
-        return Draft([], False, evidence.confidence, prompt=messages, hits=list(hits))
+        draft.prompt = messages
+        return draft
 
     def stream_text(self, draft: Draft) -> Iterator[str]:
         if draft.abstained or draft.prompt is None:
-            yield from self.extractive.stream_text(draft)
+            yield draft.decision.text
             return
         text, sent = "", 0
         try:
@@ -104,9 +120,10 @@ class LLMAnswerer:
         except Exception as exc:
             raise _unavailable(self.settings, exc) from exc
         if text.strip().startswith(NOT_COVERED):
-            draft.abstained = True
-            draft.text = abstention_text(draft.hits)
-            yield draft.text
+            offers = draft.decision.suggestions
+            draft.decision = Decision(DECLINE, "model", draft.decision.probability,
+                                      decline_text(abstain.NOT_COVERED, offers), offers)
+            yield draft.decision.text
 
 
 class LLMJudge:

@@ -29,8 +29,18 @@ def _escape_md(text: str) -> str:
     return re.sub(r"([\\`*_{}<>#|])", r"\\\1", html.unescape(text))
 
 
+def context_line(answer: Answer) -> str:
+    """Whom the answer was given for, and how to change it."""
+    summary = answer.context.get("summary")
+    if not summary:
+        return ""
+    return f"Answered for: {summary}. If that is not your situation, say so or change the nation or start date."
+
+
 def to_markdown(answer: Answer) -> str:
-    parts = [_escape_md(answer.text)]
+    parts = [_escape_md(answer.text).replace("\n", "\n\n")]
+    if answer.context.get("summary"):
+        parts.append(f"*{_escape_md(context_line(answer))}*")
     for notice in answer.notices:
         parts.append(f"> **Note:** {_escape_md(notice)}")
     if answer.citations:
@@ -48,7 +58,8 @@ def _link_text(url: str) -> str:
 
 
 def to_plain(answer: Answer) -> str:
-    blocks = [answer.text, *(f"Note: {n}" for n in answer.notices)]
+    blocks = [answer.text, *([context_line(answer)] if answer.context.get("summary") else []),
+              *(f"Note: {n}" for n in answer.notices)]
     if answer.citations:
         lines = ["Sources"] + [
             source_line(c) + (f"\n    {c.passage.url}" if c.passage.url else "")

@@ -35,8 +35,14 @@ class Answer:
     abstained: bool
     retrieved: list[Hit] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
-    confidence: float = 0.0
+    confidence: float = 0.0  # the decide stage's estimate that the knowledge base answers this
     timings: dict[str, float] = field(default_factory=dict)
+    decision: str = ""  # answer, caveat or decline
+    reason: str = ""  # why it declined, or what the decision rested on
+    context: dict[str, Any] = field(default_factory=dict)  # whom the answer is for (context stage)
+    suggestions: list[str] = field(default_factory=list)  # questions to ask next, when declining
+    language: str = "en"
+    features: dict[str, float] = field(default_factory=dict)  # the evidence the decision weighed
 
     def as_record(self, question_id: str | None = None) -> dict[str, Any]:
         """The answers format of evals/README.md (one line of answers.jsonl)."""
@@ -50,5 +56,11 @@ class Answer:
             latency_ms=round(self.timings.get("total_ms", 0.0), 1),
             notices=self.notices,
             confidence=round(self.confidence, 4),
+            decision=self.decision,
+            reason=self.reason,
+            context=self.context,
+            suggestions=self.suggestions,
+            language=self.language,
+            features={k: round(v, 4) for k, v in self.features.items()},
         )
         return record

@@ -28,3 +28,18 @@ def split_sentences(text: str) -> list[str]:
         if piece:
             out.append(piece)
     return out
+
+
+# A heading line in an answer ("For procurements started before 24 February 2025:") introduces
+# the sentences under it; it is not a claim, so it carries no citation and is not counted as one.
+_HEADING = re.compile(r"^[^\[\]\n]{3,160}:$")
+
+
+def is_heading(line: str) -> bool:
+    return bool(_HEADING.match(line.strip()))
+
+
+def answer_sentences(text: str) -> list[str]:
+    """The sentences of an answer, headings left out."""
+    return [s for para in text.split("\n") if para.strip() and not is_heading(para)
+            for s in split_sentences(para)]

@@ -1,4 +1,5 @@
-"""The eval suite's settings (k, bounds, support checker, baselines), read from evals/config.yaml."""
+"""The eval suite's settings (k, split, bounds, support checker, baselines), read from
+evals/config.yaml."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import yaml
 from pydantic import BaseModel, Field
 
 # Metrics where a lower value is better; every other metric is better higher.
-LOWER_IS_BETTER = ("false_abstention_rate", "latency_p50_ms", "latency_p95_ms")
+LOWER_IS_BETTER = ("false_abstention_rate", "latency_p50_ms", "latency_p95_ms", "padding_rate")
 
 
 class Bounds(BaseModel):
@@ -42,6 +43,8 @@ class SupportConfig(BaseModel):
 
 class EvalConfig(BaseModel):
     k: int = 5
+    # Only the questions tagged with this split ("dev" or "heldout"); None: every question.
+    split: str | None = None
     bounds: Bounds = Field(default_factory=Bounds)
     support: SupportConfig = Field(default_factory=SupportConfig)
     baselines: list[str] = Field(default_factory=list)

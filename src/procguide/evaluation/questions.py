@@ -59,3 +59,28 @@ def load_questions(path: Path) -> list[Question]:
         seen.add(q.id)
         questions.append(q)
     return questions
+
+
+# Every shipped question carries exactly one split tag: "dev" (tuned on) or "heldout" (reported).
+SPLITS = ("dev", "heldout")
+
+
+def select_split(questions: list[Question], split: str | None) -> list[Question]:
+    """The questions tagged `split`, or all of them when `split` is None. A split no question
+    carries is an error (a typo, or a file without split tags), as is a question tagged both
+    dev and heldout (it would be tuned on and reported)."""
+    if split is None:
+        return list(questions)
+    chosen = [q for q in questions if split in q.tags]
+    if not chosen:
+        known = sorted({t for q in questions for t in q.tags if t in SPLITS})
+        raise QuestionFileError(
+            f"no question is tagged with the split '{split}' "
+            f"(split tags in this file: {', '.join(known) or 'none'}; --split all scores every question)"
+        )
+    both = [q.id for q in questions if set(SPLITS) <= set(q.tags)]
+    if both:
+        raise QuestionFileError(
+            f"{len(both)} questions are tagged both {' and '.join(SPLITS)} (first: {both[0]})"
+        )
+    return chosen

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -30,6 +31,13 @@ class AnswerRecord(BaseModel):
     latency_ms: float = 0.0
     notices: list[str] = Field(default_factory=list)
     confidence: float | None = None  # the evidence score abstention was judged on, if known
+    # What procguide adds about how the answer was made (absent from other systems' answers).
+    decision: str | None = None  # answer, caveat or decline
+    reason: str | None = None
+    context: dict[str, Any] = Field(default_factory=dict)
+    suggestions: list[str] = Field(default_factory=list)
+    language: str | None = None
+    features: dict[str, float] = Field(default_factory=dict)
 
 
 def write_answers(path: Path, records: list[AnswerRecord]) -> None:

@@ -59,7 +59,10 @@ def run_eval(
     answers: Path | None = None,
     baselines: Sequence[str] = (),
     on_answer: Callable[[str], None] = lambda system: None,
+    split: str | None = None,
 ) -> EvalRun:
+    """`questions` are those of `split` already (questions.select_split); the split is recorded
+    in the report."""
     checker = support_checker(settings, config)
     k = config.k
     baseline_metrics: dict[str, dict[str, float]] = {}
@@ -82,7 +85,7 @@ def run_eval(
     scores = score_run(questions, records, checker, k)
     metrics = aggregate(scores)
     failures = bounds.failures(metrics)
-    report = report_json(k, metrics, scores, records, baseline_metrics, failures)
+    report = report_json(k, metrics, scores, records, baseline_metrics, failures, split)
     report["support_checker"] = checker.name
     write_report(out, report, records)
     return EvalRun(metrics, scores, records, baseline_metrics, failures, report)

@@ -232,7 +232,12 @@ def _join(paragraphs: list[_Paragraph]) -> str:
 
 
 def _passage_url(doc: SourceDocument, provisions: tuple[str, ...]) -> str:
-    """Legislation links to the provision itself where the publisher allows; other text to its source."""
-    if doc.doc_type == "legislation" and provisions and doc.instrument in prov.INSTRUMENTS:
-        return prov.official_url(provisions[0]) or doc.url
+    """Legislation, and notes about it, link to the first provision a passage is about that has
+    an official address (the section, regulation or article itself where the publisher allows);
+    other documents to their source. A note about sources with no address gets no link: no link
+    beats a link to something the passage does not cite."""
+    if doc.doc_type in ("legislation", "note"):
+        known = [pid for pid in provisions if pid.split(":", 1)[0] in prov.INSTRUMENTS]
+        if known:
+            return next((url for url in map(prov.official_url, known) if url), "")
     return doc.url

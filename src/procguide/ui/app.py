@@ -4,7 +4,9 @@ Holds no retrieval logic: every question goes through `Assistant`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import gradio as gr
@@ -13,6 +15,7 @@ from procguide.answer.render import DISCLAIMER, to_markdown
 from procguide.answer.result import Answer
 from procguide.assistant import Assistant
 from procguide.config import get_settings
+from procguide.context import ContextSettings
 from procguide.guard import QuestionRejected
 
 EXAMPLES = [
@@ -22,7 +25,19 @@ EXAMPLES = [
     "What freedom do we have to design our own procedure for social care services?",
     "Which rules apply to a procurement we start in Wales this year?",
 ]
-JURISDICTIONS = ["All", "Wales", "England", "UK", "EU"]
+NATIONS = {
+    "Work it out from my question": None,
+    "Wales": "Wales",
+    "England": "England",
+    "Northern Ireland": "Northern Ireland",
+    "Scotland": "Scotland",
+    "An EU Member State": "EU",
+}
+STARTS = {
+    "Today (the default)": None,
+    "On or after 24 February 2025": None,
+    "Before 24 February 2025": date(2025, 2, 23),
+}
 
 
 def _history(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -33,22 +48,31 @@ def _history(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
         if isinstance(content, list):
             content = " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
         if m.get("role") in ("user", "assistant") and isinstance(content, str):
-            out.append({"role": m["role"], "content": content.split("\n\n**Sources**")[0]})
+            out.append({"role": m["role"], "content": re.split(r"\n\n(?:\*Answered for|> \*\*Note|\*\*Sources)", content)[0]})
     return out
 
 
+def context_settings(nation: str | None, started: str | None) -> ContextSettings:
+    """The UI's choices as context settings; a choice the UI does not offer is refused."""
+    if nation not in (None, *NATIONS) or started not in (None, *STARTS):
+        raise ValueError(f"Unknown choice: nation {nation!r}, start {started!r}")
+    return ContextSettings(nation=NATIONS.get(nation or ""), started=STARTS.get(started or ""))
+
+
 def make_respond(assistant: Assistant):
-    def respond(message: str, history: list[dict[str, Any]], jurisdiction: str) -> Iterator[str]:
-        filters = None if jurisdiction in (None, "All") else {"jurisdiction": jurisdiction}
+    def respond(
+        message: str, history: list[dict[str, Any]], nation: str | None = None, started: str | None = None
+    ) -> Iterator[str]:
         text = ""
         try:
-            for event in assistant.stream(message, _history(history), filters):
+            settings = context_settings(nation, started)
+            for event in assistant.stream(message, _history(history), context=settings):
                 if isinstance(event, Answer):
                     yield to_markdown(event)
                 else:
                     text += event
                     yield text
-        except QuestionRejected as exc:
+        except (QuestionRejected, ValueError) as exc:
             yield f"**I can't take that question as it is.** {exc}"
 
     return respond
@@ -63,13 +87,19 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             "Every answer cites the provisions it rests on.\n\n"
             f"*{DISCLAIMER}*"
         )
-        jurisdiction = gr.Dropdown(
-            JURISDICTIONS, value="All", label="Jurisdiction", info="Wales and England include UK-wide law"
-        )
+        with gr.Row():
+            nation = gr.Dropdown(
+                list(NATIONS), value=next(iter(NATIONS)), label="Your nation",
+                info="Which law governs you depends on where you are",
+            )
+            started = gr.Dropdown(
+                list(STARTS), value=next(iter(STARTS)), label="When the procurement started",
+                info="Procurements started before 24 February 2025 stay under PCR 2015",
+            )
         gr.ChatInterface(
             fn=make_respond(assistant),
-            additional_inputs=[jurisdiction],
-            examples=[[q, "All"] for q in EXAMPLES],
+            additional_inputs=[nation, started],
+            examples=[[q, next(iter(NATIONS)), next(iter(STARTS))] for q in EXAMPLES],
             cache_examples=False,
             chatbot=gr.Chatbot(label="procguide", height=520, sanitize_html=True),
             textbox=gr.Textbox(placeholder="Ask about reserved contracts, the light-touch regime ...",

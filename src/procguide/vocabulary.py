@@ -1,0 +1,159 @@
+"""The domain vocabulary (knowledge/vocabulary.yaml): the words commissioners use, in English and
+Welsh, mapped to concepts, provision ids, kinds of body, services, places and question types.
+Read by the context and rewrite stages; shown by `procguide glossary`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from procguide import provisions as prov
+from procguide.welsh import phrase_pattern
+
+KINDS = ("topic", "organisation", "body", "service", "place", "out-of-scope", "cue")
+QTYPES = ("duration", "amount", "date", "permission", "definition", "who", "list", "difference")
+
+
+class VocabularyError(ValueError):
+    """The vocabulary file cannot be used; the message says where and what to fix."""
+
+
+@dataclass(frozen=True)
+class Concept:
+    id: str
+    kind: str
+    label: str
+    terms: tuple[str, ...] = ()
+    acronyms: tuple[str, ...] = ()
+    cy: tuple[str, ...] = ()
+    search: str = ""
+    provisions: tuple[str, ...] = ()
+    ask: str = ""
+    body: str = ""
+    sector: str = ""
+    nation: str = ""
+    reason: str = ""
+    qtype: str = ""
+
+    @property
+    def instruments(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p.split(":", 1)[0] for p in self.provisions))
+
+
+@dataclass(frozen=True)
+class Match:
+    concept: Concept
+    start: int
+    end: int
+    text: str
+    welsh: bool = False
+
+
+def _english_pattern(term: str) -> str:
+    """'ring-fence' matches 'ring fence', 'ringfence' and 'ring-fences'."""
+    words = [w for w in re.split(r"[\s\-]+", term.strip().lower()) if w]
+    body = r"[\s\-]?".join(re.escape(w) for w in words)
+    return rf"(?<![\w]){body}s?(?![\w])"
+
+
+def _needle(term: str, welsh: bool) -> str:
+    """A piece of the term's first word that every form of it contains, in lower case: a cheap
+    test that lets most patterns be skipped ('contract' -> 'ontr', which 'gontract' holds too)."""
+    word = re.split(r"[\s\-]+", term.strip().lower())[0]
+    if welsh:
+        return word[2:6] if len(word) > 4 else ""
+    return word[:4]
+
+
+@dataclass
+class Vocabulary:
+    concepts: list[Concept]
+    # (concept, pattern, is Welsh, needle that must be in the lower-cased text, needle is cased)
+    _patterns: list[tuple[Concept, re.Pattern[str], bool, str, bool]] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        for c in self.concepts:
+            for term in c.terms:
+                pattern = re.compile(_english_pattern(term), re.IGNORECASE)
+                self._patterns.append((c, pattern, False, _needle(term, False), False))
+            for acronym in c.acronyms:
+                pattern = re.compile(rf"(?<![\w]){re.escape(acronym)}s?(?![\w])")
+                self._patterns.append((c, pattern, False, acronym, True))
+            # Welsh terms, and Welsh places, also match in their mutated forms ("ym Mhowys").
+            welsh_terms = [*c.cy, *(c.terms if c.kind == "place" else ())]
+            for term in welsh_terms:
+                pattern = re.compile(rf"(?<![\w]){phrase_pattern(term)}(?![\w])", re.IGNORECASE)
+                self._patterns.append((c, pattern, term in c.cy, _needle(term, True), False))
+
+    @property
+    def by_id(self) -> dict[str, Concept]:
+        return {c.id: c for c in self.concepts}
+
+    def match(self, text: str, kinds: tuple[str, ...] | None = None) -> list[Match]:
+        """Concepts mentioned in the text, longest mention first where mentions overlap, in
+        text order."""
+        low = text.lower()
+        found: list[Match] = []
+        for concept, pattern, welsh, needle, cased in self._patterns:
+            if kinds and concept.kind not in kinds:
+                continue
+            if needle and needle not in (text if cased else low):
+                continue
+            for m in pattern.finditer(text):
+                found.append(Match(concept, m.start(), m.end(), m.group(0), welsh))
+        found.sort(key=lambda m: (-(m.end - m.start), m.start))
+        kept: list[Match] = []
+        for m in found:
+            if all(m.end <= k.start or m.start >= k.end for k in kept):
+                kept.append(m)
+        return sorted(kept, key=lambda m: m.start)
+
+    def concepts_in(self, text: str, *kinds: str) -> list[Concept]:
+        return list(dict.fromkeys(m.concept for m in self.match(text, kinds or None)))
+
+
+def load_vocabulary(path: Path) -> Vocabulary:
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise VocabularyError(f"{path}: cannot read the vocabulary ({exc})") from exc
+    concepts: list[Concept] = []
+    seen: set[str] = set()
+    for entry in data.get("concepts") or []:
+        cid = str(entry.get("id", ""))
+        kind = str(entry.get("kind", "topic"))
+        if not cid or cid in seen:
+            raise VocabularyError(f"{path}: concept id '{cid}' is missing or used twice")
+        if kind not in KINDS:
+            raise VocabularyError(f"{path}: {cid}: kind '{kind}' is not one of {', '.join(KINDS)}")
+        if entry.get("qtype") and entry["qtype"] not in QTYPES:
+            raise VocabularyError(f"{path}: {cid}: qtype '{entry['qtype']}' is not one of {', '.join(QTYPES)}")
+        provisions = tuple(str(p) for p in entry.get("provisions") or ())
+        bad = [p for p in provisions if not prov.is_well_formed(p)]
+        if bad:
+            raise VocabularyError(f"{path}: {cid}: malformed provision ids {bad}")
+        seen.add(cid)
+        concepts.append(Concept(
+            id=cid, kind=kind, label=str(entry.get("label") or cid),
+            terms=tuple(str(t) for t in entry.get("terms") or ()),
+            acronyms=tuple(str(t) for t in entry.get("acronyms") or ()),
+            cy=tuple(str(t) for t in entry.get("cy") or ()),
+            search=str(entry.get("search") or ""),
+            provisions=tuple(prov.normalise(p) for p in provisions),
+            ask=str(entry.get("ask") or ""),
+            body=str(entry.get("body") or ""), sector=str(entry.get("sector") or ""),
+            nation=str(entry.get("nation") or ""), reason=str(entry.get("reason") or ""),
+            qtype=str(entry.get("qtype") or ""),
+        ))
+    return Vocabulary(concepts)
+
+
+@lru_cache(maxsize=8)
+def vocabulary_at(path: str) -> Vocabulary:
+    """The vocabulary in a file, read once per process."""
+    return load_vocabulary(Path(path))

@@ -1,0 +1,281 @@
+"""The fast tier: each stage of the answer pipeline alone, and the Assistant that composes them,
+on a few synthetic notes (tests/fixtures/kb) with a deterministic stand-in for the embedding
+model. Runs in seconds: `make test-fast`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from procguide.answer.abstain import suggestions
+from procguide.answer.calibration import Calibration, Policy
+from procguide.answer.decide import ANSWER, CAVEAT, DECLINE, Decider
+from procguide.answer.evidence import Evidence
+from procguide.answer.extractive import CAVEAT_HEADING, ExtractiveComposer
+from procguide.answer.sentences import answer_sentences, is_heading
+from procguide.assistant import Assistant
+from procguide.config import Settings
+from procguide.context import ContextSettings, Ranking, governing_regime, infer_context
+from procguide.index import Index
+from procguide.ingest import ingest_paths
+from procguide.retrieve import hybrid_search, provision_passages
+from procguide.rewrite import rewrite
+from procguide.vocabulary import load_vocabulary
+from procguide.welsh import WELSH_NOTICE
+
+pytestmark = pytest.mark.fast
+
+KB = Path(__file__).resolve().parent / "fixtures" / "kb"
+TODAY = date(2026, 12, 1)
+VOCABULARY = load_vocabulary(KB / "vocabulary.yaml")
+
+
+@pytest.fixture(scope="module")
+def fast_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        home=tmp_path_factory.mktemp("fast") / "store",
+        knowledge_dir=KB,
+        vocabulary_file=KB / "vocabulary.yaml",
+        calibration_file=KB / "no-calibration.json",
+        embedding_model="hashing",
+        chroma_url=None,
+    )
+
+
+@pytest.fixture(scope="module")
+def fast_index(fast_settings: Settings) -> Index:
+    index = Index(fast_settings)
+    report = ingest_paths([KB], index)
+    assert not report.failed and len(report.added) == 5
+    return index
+
+
+POLICY = Policy(
+    coefficients={"intercept": -3.0, "similarity": 4.0, "coverage": 2.0, "unknown": -6.0, "concept": 2.0, "named": 2.0},
+    answer_above=0.5,
+    decline_below=0.2,
+)
+
+
+@pytest.fixture(scope="module")
+def fast_assistant(fast_settings: Settings, fast_index: Index) -> Assistant:
+    return Assistant(fast_settings, fast_index, calibration=Calibration(policy=POLICY), today=TODAY)
+
+
+def context_of(question: str, history=None, **settings):
+    return infer_context(question, history, VOCABULARY, ContextSettings(**settings), TODAY)
+
+
+# --- context --------------------------------------------------------------------------------
+
+def test_a_welsh_council_buying_home_care_today_is_under_the_procurement_act():
+    ctx = context_of("We're a council in Powys re-tendering home care this year. Can we reserve it?")
+    assert (ctx.nation, ctx.sector) == ("Wales", "social")
+    assert governing_regime(ctx).governing == ("uk-pa-2023",)
+
+
+def test_a_tender_advertised_before_24_february_2025_is_under_pcr_2015():
+    ctx = context_of("Our tender was advertised in November 2024. How long can a reserved contract last?")
+    assert ctx.started == date(2024, 11, 1) and ctx.origin["started"] == "question"
+    regime = governing_regime(ctx)
+    assert regime.governing == ("uk-pcr-2015",)
+    assert regime.relation("uk-pa-2023") == "later"
+
+
+def test_a_contract_end_date_is_not_taken_for_the_start_of_the_procurement():
+    ctx = context_of("Our home care contract ends in June 2024 and we will re-tender. Can we reserve it?")
+    assert ctx.started == TODAY and not ctx.started_given
+
+
+def test_an_icb_buying_podiatry_is_under_the_england_psr_first():
+    ctx = context_of("As an ICB re-commissioning community podiatry, which rules apply?")
+    assert (ctx.nation, ctx.body, ctx.sector) == ("England", "icb", "health")
+    assert governing_regime(ctx).governing == ("uk-psr-2023", "uk-pa-2023")
+
+
+def test_scotland_is_not_held():
+    regime = governing_regime(context_of("We are a Scottish council. Can we reserve a contract for a mutual?"))
+    assert regime.not_held == "Scotland" and regime.governing == ()
+
+
+def test_an_asker_in_an_eu_member_state_is_under_the_directive():
+    ctx = context_of("I commission home care in an EU member state. How long can a reserved contract last?")
+    regime = governing_regime(ctx)
+    assert regime.governing == ("eu-dir-2014-24",)
+    assert regime.relation("uk-pa-2023") == "other-nation"
+
+
+def test_the_question_overrides_the_settings_and_the_settings_override_the_conversation():
+    history = [{"role": "user", "content": "We are a council in England."}]
+    assert context_of("Can we reserve it?", history).nation == "England"
+    assert context_of("Can we reserve it?", history, nation="Wales").nation == "Wales"
+    assert context_of("In Powys, can we reserve it?", history, nation="England").nation == "Wales"
+    started = context_of("Can we reserve it?", started=date(2025, 1, 10))
+    assert governing_regime(started).governing == ("uk-pcr-2015",)
+
+
+# --- rewrite --------------------------------------------------------------------------------
+
+def test_a_follow_up_carries_the_topic_and_the_instrument_named_before():
+    history = [{"role": "user", "content": "Can we ring-fence a contract for a staff mutual under the Procurement Act?"}]
+    query = rewrite("and how long can it last?", history, VOCABULARY)
+    assert query.follow_up and query.instruments == ("uk-pa-2023",)
+    assert "reserved-mutual" in {c.id for c in query.concepts}
+    assert query.focus == "and how long can it last?" and query.qtype == "duration"
+
+
+def test_a_self_contained_question_after_an_unrelated_one_is_not_merged():
+    history = [{"role": "user", "content": "Under the Directive, do we have to split a contract into lots?"}]
+    query = rewrite("What is a reserved contract?", history, VOCABULARY)
+    assert not query.follow_up and query.instruments == ()
+    assert "lots" not in query.text.lower()
+
+
+def test_a_follow_up_naming_another_instrument_replaces_the_earlier_one():
+    history = [{"role": "user", "content": "Under PCR 2015, how long could a reserved contract last?"}]
+    query = rewrite("And under the new Act?", history, VOCABULARY)
+    assert query.follow_up and query.instruments == ("uk-pa-2023",)
+    assert "PCR" not in query.text
+
+
+def test_a_scenario_is_reduced_to_its_legal_question():
+    question = ("I'm the commissioning lead at Powys. Our home care contract is worth £1.2m and ends in "
+                "June 2027. Can we ring-fence the re-tender for the staff co-op?")
+    query = rewrite(question, None, VOCABULARY)
+    assert query.focus == "Can we ring-fence the re-tender for the staff co-op?"
+    assert "1.2m" not in query.text and "commissioning lead" not in query.text
+    assert "uk-pa-2023:s-33" in query.provisions
+
+
+def test_a_question_in_welsh_is_searched_in_english_words():
+    query = rewrite("Am faint o flynyddoedd y gall contract a gedwir bara?", None, VOCABULARY)
+    assert query.language == "cy" and query.qtype == "duration"
+    assert "reserved contract" in query.text and "gedwir" not in query.text
+
+
+# --- retrieve -------------------------------------------------------------------------------
+
+def ranked_ids(index: Index, question: str, ctx=None) -> list[str]:
+    query = rewrite(question, None, VOCABULARY)
+    ranking = Ranking(governing_regime(ctx or context_of(question)), query.instruments)
+    hits = hybrid_search(index, query.text, 5, references=query.references,
+                         concept_provisions=query.provisions, ranking=ranking)
+    return [h.passage.doc_id for h in hits]
+
+
+def test_the_asker_s_own_law_ranks_first(fast_index):
+    assert ranked_ids(fast_index, "How long can a reserved contract for a mutual last?")[0] == "mutuals-act"
+    before = context_of("Our tender went out in October 2024.")
+    assert ranked_ids(fast_index, "How long can a reserved contract for a mutual last?", before)[0] == "mutuals-pcr"
+
+
+def test_section_3_is_not_section_33(fast_index):
+    def looked_up(question: str) -> set[str]:
+        refs = rewrite(question, None, VOCABULARY).references
+        return {p.doc_id for p in provision_passages(fast_index.passages(), refs, lambda p: True)}
+
+    assert looked_up("What does section 3 of the Procurement Act say?") == set()
+    assert looked_up("What does section 33 of the Procurement Act say?") == {"mutuals-act"}
+    assert looked_up("s.18?") == {"lots-act"}
+
+
+# --- decide ---------------------------------------------------------------------------------
+
+def decision_for(fast_assistant: Assistant, features: dict[str, float]):
+    decider = Decider(fast_assistant.index, VOCABULARY, POLICY)
+    query = rewrite("How long can a reserved contract last?", None, VOCABULARY)
+    hits = hybrid_search(fast_assistant.index, query.text, 3)
+    regime = governing_regime(context_of(query.question))
+    return decider.decide(query, regime, hits, Evidence([], features))
+
+
+def test_the_policy_answers_strong_evidence_caveats_middling_and_declines_weak(fast_assistant):
+    strong = {"similarity": 0.9, "coverage": 1.0, "concept": 1.0}
+    middling = {"similarity": 0.4, "coverage": 0.3, "concept": 0.0}
+    weak = {"similarity": 0.1, "coverage": 0.0, "unknown": 0.6}
+    assert decision_for(fast_assistant, strong).kind == ANSWER
+    assert decision_for(fast_assistant, middling).kind == CAVEAT
+    assert decision_for(fast_assistant, weak).kind == DECLINE
+
+
+def test_an_out_of_scope_topic_is_declined_however_strong_the_evidence(fast_assistant):
+    answer = fast_assistant.ask("Does TUPE apply when staff move to a mutual?")
+    assert answer.abstained and answer.reason == "out-of-scope"
+    assert "TUPE" in answer.text and answer.suggestions
+
+
+def test_a_scottish_asker_is_told_scotland_is_not_held(fast_assistant):
+    answer = fast_assistant.ask("We are a Scottish council: can we reserve a contract for a mutual?")
+    assert answer.abstained and answer.reason == "nation-not-held" and "Scotland" in answer.text
+
+
+def test_a_decline_offers_the_nearest_topics_as_questions(fast_assistant, fast_index):
+    hits = hybrid_search(fast_index, "reserved contract mutual", 3)
+    offers = suggestions(hits, VOCABULARY)
+    assert offers[0] == "How long can a contract reserved for a public service mutual last?"
+
+
+# --- compose, check, annotate -----------------------------------------------------------------
+
+def test_the_direct_answer_comes_first_and_earlier_law_follows_under_a_heading(fast_assistant):
+    answer = fast_assistant.ask("How long can a reserved contract for a mutual last?")
+    first = answer_sentences(answer.text)[0]
+    assert "five years" in first and "section 33" in first
+    lines = answer.text.split("\n")
+    heading = next(line for line in lines if is_heading(line))
+    assert heading.startswith("For procurements started before 24 February 2025")
+    assert answer.text.index("five years") < answer.text.index("three years")
+
+
+def test_every_sentence_is_cited_and_every_marker_resolves(fast_assistant):
+    answer = fast_assistant.ask("How long can a reserved contract for a mutual last?")
+    for sentence in answer_sentences(answer.text):
+        assert re.search(r"\[\d+\]", sentence)
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)} == {c.n for c in answer.citations}
+
+
+def test_a_caveat_is_said_plainly_above_the_closest_provisions(fast_assistant):
+    composer = ExtractiveComposer(Calibration().compose)
+    query = rewrite("How long can a reserved contract last?", None, VOCABULARY)
+    hits = hybrid_search(fast_assistant.index, query.text, 3)
+    from procguide.answer.decide import Decision
+    from procguide.answer.evidence import QueryVectors
+
+    vectors = QueryVectors(fast_assistant.index.embed_query(query.text), fast_assistant.index.embed_query(query.focus))
+    ranking = Ranking(governing_regime(context_of(query.question)))
+    evidence = fast_assistant.evidence.gather(query, vectors, hits, ranking)
+    draft = composer.compose(query, context_of(query.question), ranking, evidence, Decision(CAVEAT), hits)
+    assert draft.parts[0] == (CAVEAT_HEADING, None)
+
+
+def test_a_question_in_welsh_is_answered_from_the_same_sources_with_a_notice_in_welsh(fast_assistant):
+    english = fast_assistant.ask("How long can a reserved contract for a mutual last?")
+    welsh = fast_assistant.ask("Am faint o flynyddoedd y gall contract a gedwir bara?")
+    assert not welsh.abstained and WELSH_NOTICE in welsh.notices
+    assert welsh.citations[0].passage.id == english.citations[0].passage.id
+
+
+def test_the_answer_says_whom_it_is_for(fast_assistant):
+    answer = fast_assistant.ask("We're a council in Powys: how long can a reserved contract last?")
+    assert answer.context["nation"] == "Wales"
+    assert answer.context["governing"] == ["uk-pa-2023"]
+    assert "Procurement Act 2023" in answer.context["summary"]
+
+
+# --- stages replaced by configuration ------------------------------------------------------------
+
+def test_a_stage_can_be_replaced_by_configuration(fast_settings, fast_index):
+    always = Assistant(fast_settings.model_copy(update={"stages": {"decide": "always-answer", "rewrite": "literal"}}),
+                       fast_index, today=TODAY)
+    answer = always.ask("Does TUPE apply when staff move to a mutual?")
+    assert not answer.abstained and answer.reason == "always"
+
+
+def test_an_unknown_stage_is_a_clear_error(fast_settings, fast_index):
+    with pytest.raises(ValueError, match="not a decide stage"):
+        Assistant(fast_settings.model_copy(update={"stages": {"decide": "coin-toss"}}), fast_index)
