@@ -222,7 +222,7 @@ class Assistant:
         query, hits, ranking = prepared.query, prepared.hits, prepared.ranking
         evidence = Evidence([])
         if prepared.vectors is not None:
-            evidence = self.evidence.gather(query, prepared.vectors, hits, ranking)
+            evidence = self.evidence.gather(query, prepared.vectors, hits, ranking, prepared.ctx)
         # 5. decide
         if not query.text:
             decision = Decision(DECLINE, "no-question", 0.0, ONLY_QUESTIONS)

@@ -25,6 +25,7 @@ COMPOSE_WEIGHTS = {
     "qtype": 0.15,  # the sentence gives the kind of answer asked for (a term, a figure, a date)
     "opener": 0.05,  # the sentence opens its section, where notes state the rule
     "concept": 0.1,  # the passage carries a provision the question's words point to
+    "context": 0.3,  # the sentence is about the asker's nation or kind of body (or another nation)
     "rank": 0.12,  # per step away from the asker's own law
     "follow": 0.3,  # the sentence right after one already quoted
     "same_passage": 0.15,  # any sentence of a passage already quoted

@@ -14,7 +14,7 @@ import numpy as np
 
 from procguide import provisions as prov
 from procguide.answer.sentences import split_sentences
-from procguide.context import Ranking
+from procguide.context import AskerContext, Ranking
 from procguide.index import Index
 from procguide.retrieve import Hit
 from procguide.rewrite import Query
@@ -72,6 +72,29 @@ def filler(sentence: str) -> bool:
     return len([t for t in tokenize(stripped) if not t.isdigit()]) < 4
 
 
+_NATION_NAMES = {
+    "England": re.compile(r"\bEngland\b|\bEnglish\b"),
+    "Wales": re.compile(r"\bWales\b|\bWelsh\b"),
+    "Northern Ireland": re.compile(r"\bNorthern Ireland\b"),
+    "Scotland": re.compile(r"\bScotland\b|\bScottish\b"),
+}
+
+
+def context_fit(sentence: str, ctx: AskerContext, vocabulary: Vocabulary) -> float:
+    """+1 for a sentence about the asker's own nation, body or kind of care; -1 for one only about
+    another nation; 0 otherwise. "Neither PSR applies in Northern Ireland" does not answer an ICB."""
+    named = {n for n, pattern in _NATION_NAMES.items() if pattern.search(sentence)}
+    fit = 0.0
+    if ctx.nation in _NATION_NAMES:
+        if ctx.nation in named:
+            fit += 1.0
+        elif named:
+            fit -= 1.0
+    if ctx.body and any(m.concept.body == ctx.body for m in vocabulary.match(sentence, ("body",))):
+        fit += 1.0
+    return max(-1.0, min(1.0, fit))
+
+
 def sentence_rank(text: str, rank: int, instrument: str, ranking: Ranking) -> tuple[int, str]:
     """(rank, instrument) of the closest law a sentence names, else those of its passage."""
     named = {inst for inst, _start, _end in prov.alias_spans(text)}
@@ -89,7 +112,10 @@ class EvidenceScorer:
         self.weights = weights
         self._cache: dict[str, tuple[list[str], np.ndarray]] = {}
 
-    def gather(self, query: Query, vectors: QueryVectors, hits: Sequence[Hit], ranking: Ranking) -> Evidence:
+    def gather(
+        self, query: Query, vectors: QueryVectors, hits: Sequence[Hit], ranking: Ranking,
+        ctx: AskerContext | None = None,
+    ) -> Evidence:
         keyword = self.index.keyword
         w = self.weights
         text_tokens = set(tokenize(query.text))
@@ -124,6 +150,8 @@ class EvidenceScorer:
                     score += w["opener"]
                 if about_concept:
                     score += w["concept"]
+                if ctx is not None:
+                    score += w["context"] * context_fit(text, ctx, self.vocabulary)
                 # A sentence that names its law ranks by that law: in a passage comparing
                 # section 33 with Article 77, the sentence about Article 77 is background.
                 s_rank, s_instrument = sentence_rank(text, rank, instrument, ranking)
@@ -142,7 +170,11 @@ class EvidenceScorer:
         keyword = self.index.keyword
         # A follow-up is judged with what it carries ("and how long can it last?").
         asked = query.asked or query.focus
-        focus_tokens = set(tokenize(asked))
+        # Who is asking, about which service, where and when is context, not content: the
+        # passages are not expected to hold "ICB", "podiatry", "Powys" or "April 2026".
+        focus_tokens = {
+            t for t in tokenize(self._strip(asked, ("place", "body", "service", "cue"))) if not t.isdigit()
+        }
         top = set()
         for hit in hits[:3]:
             top |= set(tokenize(hit.passage.search_text()))
@@ -166,8 +198,14 @@ class EvidenceScorer:
 
     def _residual(self, text: str) -> str:
         """The text without the words the vocabulary or the catalogue of instruments knows."""
-        spans = [(m.start, m.end) for m in self.vocabulary.match(text)]
-        spans += [(start, end) for _inst, start, end in prov.alias_spans(text)]
+        return self._strip(text, None, instruments=True)
+
+    def _strip(self, text: str, kinds: tuple[str, ...] | None, instruments: bool = False) -> str:
+        """The text without the vocabulary's mentions of those kinds (all kinds when None) and,
+        if asked, without mentions of instruments."""
+        spans = [(m.start, m.end) for m in self.vocabulary.match(text, kinds)]
+        if instruments:
+            spans += [(start, end) for _inst, start, end in prov.alias_spans(text)]
         for start, end in sorted(spans, reverse=True):
             text = text[:start] + " " + text[end:]
         return text

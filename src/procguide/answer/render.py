@@ -25,7 +25,7 @@ def source_line(c: Citation) -> str:
     return f"[{c.n}] {label}" + (f" ({ids})" if ids and ids not in label else "")
 
 
-def _escape_md(text: str) -> str:
+def escape_markdown(text: str) -> str:
     return re.sub(r"([\\`*_{}<>#|])", r"\\\1", html.unescape(text))
 
 
@@ -38,15 +38,15 @@ def context_line(answer: Answer) -> str:
 
 
 def to_markdown(answer: Answer) -> str:
-    parts = [_escape_md(answer.text).replace("\n", "\n\n")]
+    parts = [escape_markdown(answer.text).replace("\n", "\n\n")]
     if answer.context.get("summary"):
-        parts.append(f"*{_escape_md(context_line(answer))}*")
+        parts.append(f"*{escape_markdown(context_line(answer))}*")
     for notice in answer.notices:
-        parts.append(f"> **Note:** {_escape_md(notice)}")
+        parts.append(f"> **Note:** {escape_markdown(notice)}")
     if answer.citations:
         lines = ["**Sources**"]
         for c in answer.citations:
-            line = _escape_md(source_line(c))
+            line = escape_markdown(source_line(c))
             url = c.passage.url
             lines.append(f"{line} · [{_link_text(url)}]({url})" if url else line)
         parts.append("\n\n".join(lines))

@@ -17,8 +17,10 @@ from procguide.config import Settings
 from procguide.evaluation.questions import Question
 
 # Wrongly declining an answerable question is the costlier error (the eval bounds it at 0.05):
-# the policy declines on evidence only below the threshold that declines at most this share.
-MAX_FALSE_ABSTENTION = 0.03
+# the policy declines on evidence only below the threshold that declines at most this share
+# (cross-validated on the dev split, 1.5% cost no abstention accuracy against 3%: the rules do
+# most of the declining, and weak evidence gets a caveat instead).
+MAX_FALSE_ABSTENTION = 0.015
 # The answerable questions with the weakest evidence, this share of them, are answered with a
 # caveat rather than plainly, and so is anything else whose evidence is as weak.
 CAVEAT_SHARE = 0.10

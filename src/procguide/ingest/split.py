@@ -232,12 +232,14 @@ def _join(paragraphs: list[_Paragraph]) -> str:
 
 
 def _passage_url(doc: SourceDocument, provisions: tuple[str, ...]) -> str:
-    """Legislation, and notes about it, link to the first provision a passage is about that has
-    an official address (the section, regulation or article itself where the publisher allows);
-    other documents to their source. A note about sources with no address gets no link: no link
-    beats a link to something the passage does not cite."""
+    """Legislation, and notes about it, link to the provision a passage is about: the first
+    provision with a part (a section, regulation or article, where the publisher allows), else the
+    first report or instrument with an address. Other documents link to their source. A note
+    about sources with no address gets no link: no link beats a link to something it does not
+    cite."""
     if doc.doc_type in ("legislation", "note"):
         known = [pid for pid in provisions if pid.split(":", 1)[0] in prov.INSTRUMENTS]
-        if known:
-            return next((url for url in map(prov.official_url, known) if url), "")
+        ordered = [pid for pid in known if ":" in pid] + [pid for pid in known if ":" not in pid]
+        if ordered:
+            return next((url for url in map(prov.official_url, ordered) if url), "")
     return doc.url

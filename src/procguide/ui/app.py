@@ -19,11 +19,12 @@ from procguide.context import ContextSettings
 from procguide.guard import QuestionRejected
 
 EXAMPLES = [
-    "Can we reserve a social care contract for a staff-led mutual?",
-    "What is the threshold for the light-touch regime?",
-    "How long can a contract reserved for a mutual last under the Procurement Act 2023?",
-    "What freedom do we have to design our own procedure for social care services?",
-    "Which rules apply to a procurement we start in Wales this year?",
+    "We're a Welsh council re-tendering home care. Can we ring-fence it for the staff mutual, and for how long?",
+    "ICB re-commissioning community podiatry from April 2026: which rules apply?",
+    "Our tender went out in November 2024. How long can a contract reserved for a mutual last?",
+    "Can we talk to social enterprises before we advertise the contract?",
+    "Beth yw contract a gedwir, ac am faint y gall bara?",
+    "What did the PPIW recommend to grow social business models in Wales?",
 ]
 NATIONS = {
     "Work it out from my question": None,
@@ -78,6 +79,21 @@ def make_respond(assistant: Assistant):
     return respond
 
 
+def glossary_markdown(assistant: Assistant) -> str:
+    """The vocabulary's topics, kinds of organisation and body as a table: what you can say, in
+    English and Welsh, and what procguide reads it as."""
+    from procguide.answer.render import escape_markdown
+
+    rows = ["| you can say | Cymraeg | procguide reads it as |", "| --- | --- | --- |"]
+    for c in assistant.vocabulary.concepts:
+        if c.kind not in ("topic", "organisation", "body"):
+            continue
+        said = ", ".join([*c.terms[:6], *c.acronyms[:3]])
+        points = c.label + (f" ({', '.join(c.provisions[:3])})" if c.provisions else "")
+        rows.append(f"| {escape_markdown(said)} | {escape_markdown(', '.join(c.cy[:4]))} | {escape_markdown(points)} |")
+    return "\n".join(rows)
+
+
 def build_ui(assistant: Assistant) -> gr.Blocks:
     with gr.Blocks(title="procguide") as demo:
         gr.Markdown(
@@ -107,6 +123,8 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             api_name="respond",
             flagging_mode="never",
         )
+        with gr.Accordion("Words procguide understands (glossary)", open=False):
+            gr.Markdown(glossary_markdown(assistant))
     return demo
 
 
