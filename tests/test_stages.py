@@ -279,3 +279,9 @@ def test_a_stage_can_be_replaced_by_configuration(fast_settings, fast_index):
 def test_an_unknown_stage_is_a_clear_error(fast_settings, fast_index):
     with pytest.raises(ValueError, match="not a decide stage"):
         Assistant(fast_settings.model_copy(update={"stages": {"decide": "coin-toss"}}), fast_index)
+
+
+def test_a_question_about_an_instrument_itself_is_not_read_as_a_follow_up():
+    history = [{"role": "user", "content": "How long can a reserved contract for a mutual last?"}]
+    assert not rewrite("When did the Procurement Act come in?", history, VOCABULARY).follow_up
+    assert rewrite("And under the Procurement Act?", history, VOCABULARY).follow_up

@@ -286,9 +286,10 @@ def governing_regime(ctx: AskerContext) -> Regime:
     return Regime(tuple(governing), relations)
 
 
-# How close each relation is to the asker: answers lead with rank 0, then 1, and so on.
+# How close each relation is to the asker: answers lead with rank 0, then 1, and so on. Reports
+# and articles come after the law unless the question names them.
 RANKS = {
-    "asked": 0, "governing": 1, "report": 1, "article": 1, "health": 2, "duty": 2, "earlier": 2,
+    "asked": 0, "governing": 1, "report": 2, "article": 2, "health": 2, "duty": 2, "earlier": 2,
     "later": 2, "other": 2, "background": 3, "other-nation": 3,
 }
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from procguide import provisions as prov
-from procguide.vocabulary import Concept, Vocabulary
+from procguide.vocabulary import Concept, Match, Vocabulary
 from procguide.welsh import is_welsh
 
 # A follow-up opens with a connective ...
@@ -52,6 +52,7 @@ _QUESTION_START = re.compile(
 )
 _SENTENCE = re.compile(r"(?<=[.?!])\s+|\n+")
 _TOPIC_KINDS = ("topic", "organisation")
+_QTYPE_ORDER = ("status", "duration", "amount", "date", "difference", "who", "list", "permission", "definition")
 
 
 @dataclass
@@ -97,9 +98,10 @@ def _leans_back(sentence: str) -> bool:
     return bool(_ANAPHORA.search(_EXPLETIVE.sub(" ", sentence))) or len(sentence.split()) <= 6
 
 
-def split_question(text: str) -> tuple[list[str], list[str]]:
-    """(legal question sentences, narrative sentences) of what the user typed. A short question
-    that leans on the sentence before it ("Can we do that?") keeps that sentence with it."""
+def split_question(text: str, vocabulary: Vocabulary | None = None) -> tuple[list[str], list[str]]:
+    """(legal question sentences, narrative sentences) of what the user typed. A question that
+    leans on the sentence before it ("Can we do that?", or one with no topic of its own: "Is
+    there anything we were supposed to record?") keeps that sentence with it."""
     sentences = [s.strip() for s in _SENTENCE.split(text) if s.strip()]
     if len(sentences) <= 1:
         return sentences, []
@@ -108,7 +110,9 @@ def split_question(text: str) -> tuple[list[str], list[str]]:
         return sentences, []
     keep = set(asking)
     for i in asking:
-        if i > 0 and _leans_back(sentences[i]) and not _INTRO.match(sentences[i - 1]):
+        own_topic = vocabulary is not None and bool(vocabulary.concepts_in(sentences[i], *_TOPIC_KINDS))
+        leans = _leans_back(sentences[i]) or (vocabulary is not None and not own_topic)
+        if i > 0 and leans and not _INTRO.match(sentences[i - 1]):
             keep.add(i - 1)
     return [s for i, s in enumerate(sentences) if i in keep], [s for i, s in enumerate(sentences) if i not in keep]
 
@@ -142,7 +146,7 @@ class _Reading:
 
 
 def _read(text: str, vocabulary: Vocabulary) -> _Reading:
-    asks, narrative = split_question(text)
+    asks, narrative = split_question(text, vocabulary)
     focus_raw = " ".join(asks)
     matches = vocabulary.match(focus_raw)
     welsh = is_welsh(text, sum(len(m.text.split()) for m in matches if m.welsh))
@@ -156,6 +160,8 @@ def _read(text: str, vocabulary: Vocabulary) -> _Reading:
     topics = list(dict.fromkeys(m.concept for m in matches if m.concept.kind == "topic"))
     cues = [m.concept.qtype for m in matches if m.concept.kind == "cue" and m.concept.qtype]
     cues += [m.concept.qtype for m in vocabulary.match(narrative_text, ("cue",)) if m.concept.qtype]
+    # The most telling kind of answer wins: "can we still rely on ...?" asks about status.
+    cues.sort(key=lambda q: _QTYPE_ORDER.index(q) if q in _QTYPE_ORDER else len(_QTYPE_ORDER))
     references = prov.find_references(text)
     instruments = tuple(dict.fromkeys(
         i for i, _start, _end in prov.alias_spans(text) if i in prov.INSTRUMENTS
@@ -187,10 +193,13 @@ _CUE_WORDS = {
     "duration": "how long maximum term years", "amount": "how much threshold value figure",
     "date": "when date", "permission": "can we may allowed", "definition": "what is meaning",
     "who": "who which organisations", "list": "what are the options", "difference": "difference compared",
+    "status": "still apply no longer binds",
 }
 
 
-def _english_rendering(text: str, matches, references, instruments) -> str:
+def _english_rendering(
+    text: str, matches: Sequence[Match], references: Sequence[prov.Reference], instruments: Sequence[str]
+) -> str:
     """A Welsh question in English words: its concepts, question type, provisions, instruments
     and numbers (the knowledge base and the embedding model are English)."""
     words: list[str] = []
@@ -209,8 +218,13 @@ def _english_rendering(text: str, matches, references, instruments) -> str:
 
 
 def _needs_previous(text: str, reading: _Reading) -> bool:
-    """Does the question lean on what came before for its topic?"""
-    own_topic = bool(reading.concepts) or any(r.part for r in reading.references)
+    """Does the question lean on what came before for its topic? A question about an instrument
+    itself ("when did the Welsh PSR come in?") has a topic of its own; "And under the new Act?"
+    does not."""
+    own_topic = (
+        bool(reading.concepts) or any(r.part for r in reading.references)
+        or (bool(reading.instruments) and not _CONNECTIVE.match(text))
+    )
     anaphora = bool(_ANAPHORA.search(_EXPLETIVE.sub(" ", text)))
     return anaphora or bool(_DANGLING.search(text)) or not own_topic
 

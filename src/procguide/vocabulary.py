@@ -14,7 +14,7 @@ from procguide import provisions as prov
 from procguide.welsh import phrase_pattern
 
 KINDS = ("topic", "organisation", "body", "service", "place", "out-of-scope", "cue")
-QTYPES = ("duration", "amount", "date", "permission", "definition", "who", "list", "difference")
+QTYPES = ("duration", "amount", "date", "permission", "definition", "who", "list", "difference", "status")
 
 
 class VocabularyError(ValueError):

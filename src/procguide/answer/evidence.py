@@ -34,6 +34,8 @@ QTYPE_PATTERNS = {
     "who": re.compile(r"\b(?:authorit|bodies|boards?|trusts?|councils?|organisations?|providers?|suppliers?|mutuals?|enterprises?)", re.IGNORECASE),
     "list": re.compile(r",.*,|;|\b(?:include|includes|including)\b", re.IGNORECASE),
     "difference": re.compile(r"\b(?:whereas|unlike|while|differs?|compared|instead|but)\b", re.IGNORECASE),
+    # Whether a law still applies: "no longer binds", "governs only procurements started before".
+    "status": re.compile(r"\b(?:no longer|still|stopped|replaced|superseded|governs only|in force|from 24 February 2025|before 24 February 2025|binds?)\b", re.IGNORECASE),
 }
 
 
