@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run ingest test test-fast eval eval-dev calibrate lint clean
+.PHONY: setup browser run ingest test test-fast eval eval-dev calibrate lint clean
 
 setup: $(STAMP)
 
@@ -16,6 +16,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The browser tests drive Debian's chromium (no Playwright download). Installed here when missing
+# and this user may install packages; otherwise those tests are skipped, and this says so.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing chromium for the browser tests (apt-get, about a minute)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+	      || echo "WARNING: chromium could not be installed; the browser tests will be skipped"; \
+	  else echo "WARNING: chromium is not installed (apt-get install chromium); the browser tests will be skipped"; fi; }
+
 ingest: setup
 	$(BIN)/procguide ingest
 
@@ -23,8 +33,8 @@ run: ingest
 	$(BIN)/procguide serve
 
 # The tests, then the eval suite on the held-out split, held to the bounds in evals/config.yaml.
-test: setup
-	$(BIN)/pytest -q
+test: setup browser
+	$(BIN)/pytest -q -rs
 	$(BIN)/procguide ingest --strict
 	$(BIN)/procguide eval --questions evals/questions.jsonl --split heldout --out eval-out
 

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from procguide.answer.citations import markers
 from procguide.cli import app
 from procguide.config import get_settings
+from procguide.ingest.provenance import write_official
 
 MUTUALS_NOTE = """\
 ---
@@ -87,6 +88,8 @@ def notes(tmp_path: Path) -> Path:
     folder.mkdir()
     (folder / "mutuals.md").write_text(MUTUALS_NOTE, encoding="utf-8")
     (folder / "threshold.md").write_text(THRESHOLD_NOTE, encoding="utf-8")
+    # The notes stand for shipped ones: their own allow-list makes them official, as for knowledge/.
+    write_official(folder / "official.yaml")
     return folder
 
 
@@ -100,6 +103,7 @@ def env(tmp_path: Path, notes: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PROCGUIDE_HOME", str(home))
     monkeypatch.setenv("PROCGUIDE_KNOWLEDGE_DIR", str(notes))
+    monkeypatch.setenv("PROCGUIDE_OFFICIAL_FILE", str(notes / "official.yaml"))
     monkeypatch.setenv("COLUMNS", "400")  # Rich wraps at 80 columns when not on a terminal
     get_settings.cache_clear()
     yield home

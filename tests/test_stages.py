@@ -6,6 +6,7 @@ model. Runs in seconds: `make test-fast`.
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from procguide.config import Settings
 from procguide.context import ContextSettings, Ranking, governing_regime, infer_context
 from procguide.index import Index
 from procguide.ingest import ingest_paths
+from procguide.ingest.provenance import write_official
 from procguide.retrieve import hybrid_search, provision_passages
 from procguide.rewrite import rewrite
 from procguide.vocabulary import load_vocabulary
@@ -36,10 +38,17 @@ VOCABULARY = load_vocabulary(KB / "vocabulary.yaml")
 
 @pytest.fixture(scope="module")
 def fast_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    # The synthetic notes stand for the shipped ones: a copy with its own allow-list, so ingest
+    # labels them official as it does knowledge/.
+    root = tmp_path_factory.mktemp("fast")
+    notes = root / "kb"
+    shutil.copytree(KB, notes)
+    write_official(notes / "official.yaml")
     return Settings(  # type: ignore[call-arg]
         _env_file=None,
-        home=tmp_path_factory.mktemp("fast") / "store",
-        knowledge_dir=KB,
+        home=root / "store",
+        knowledge_dir=notes,
+        official_file=notes / "official.yaml",
         vocabulary_file=KB / "vocabulary.yaml",
         calibration_file=KB / "no-calibration.json",
         embedding_model="hashing",
@@ -50,7 +59,7 @@ def fast_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 @pytest.fixture(scope="module")
 def fast_index(fast_settings: Settings) -> Index:
     index = Index(fast_settings)
-    report = ingest_paths([KB], index)
+    report = ingest_paths([fast_settings.knowledge_dir], index)
     assert not report.failed and len(report.added) == 5
     return index
 

@@ -24,7 +24,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from procguide.answer.abstain import EMPTY_INDEX, ONLY_QUESTIONS
-from procguide.answer.annotate import notices_for
+from procguide.answer.annotate import disagreement_notices, notices_for
 from procguide.answer.calibration import Calibration, load_calibration
 from procguide.answer.citations import renumber
 from procguide.answer.decide import ANSWER, DECLINE, Decider, Decision
@@ -117,7 +117,7 @@ class Assistant:
         if self.settings.answerer == "llm":
             from procguide.answer.llm import LLMComposer
 
-            composer = LLMComposer(self.settings)
+            composer = LLMComposer(self.settings, fallback=composer)
         self.stages = _Stages(
             rewrite=REWRITERS[chosen["rewrite"]],
             retrieve=retriever or RETRIEVERS[chosen["retrieve"]],
@@ -240,11 +240,17 @@ class Assistant:
         prepared.lap("compose")
         # 7. check: markers renumbered by first use; any that point nowhere are dropped.
         decision = draft.decision
-        text, citations = renumber("".join(pieces), [h.passage for h in hits])
+        # A composer that gave up part-way (an LLM past its time limit) replaces what it streamed.
+        raw = draft.final_text if draft.final_text is not None else "".join(pieces)
+        text, citations = renumber(raw, [h.passage for h in hits])
         if decision.declined:
             citations = []
         # 8. annotate
-        notices = notices_for([c.passage for c in citations], ranking, query.language, prepared.notices)
+        notices = notices_for([c.passage for c in citations], ranking, query.language,
+                              [*prepared.notices, *draft.notices])
+        if not decision.declined:
+            notices += disagreement_notices([(c.n, c.passage) for c in citations],
+                                            [h.passage for h in hits], query.focus or query.text)
         prepared.lap("annotate")
         timings = dict(prepared.timings)
         timings["answer_ms"] = sum(timings.get(f"{s}_ms", 0.0) for s in ("decide", "compose", "annotate"))
@@ -313,9 +319,20 @@ def _screened_history(history: Sequence[Message] | None, max_chars: int) -> list
     out: list[Message] = []
     for message in history or ():
         role, content = message.get("role", ""), message.get("content", "")
+        if role not in ("user", "assistant") or not isinstance(content, str):
+            continue
         if role == "user":
             try:
                 content = screen_question(content, max_chars).text
+            except QuestionRejected:
+                continue  # too long, or nothing but markup: never reaches rewrite or retrieval
+            if not content:
+                continue  # nothing but instructions
+        else:
+            # An earlier reply is read only for its regime and provisions; a huge one (a pasted
+            # or forged turn) is cut to its start, and its instruction-like lines are dropped.
+            try:
+                content = screen_question(content[:max_chars], max_chars).text
             except QuestionRejected:
                 continue
         out.append({"role": role, "content": content})

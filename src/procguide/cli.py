@@ -48,11 +48,14 @@ def ingest(
         typer.Argument(help="Files or folders to ingest (default: the knowledge folder)"),
     ] = None,
     strict: Annotated[bool, typer.Option(help="Exit 1 if any file fails")] = False,
+    replace: Annotated[
+        bool, typer.Option(help="Let a document replace one with the same doc_id from another file")
+    ] = False,
 ) -> None:
     """Bring the index in line with the documents: add new, replace changed, remove deleted."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from procguide.index import Index
+    from procguide.index import Index, IndexUnavailable
     from procguide.ingest import IngestError, discover, ingest_paths
     from procguide.ingest.pipeline import IngestProgress
 
@@ -78,10 +81,18 @@ def ingest(
         def on_embedded(n: int) -> None:
             progress.update(embed_task, advance=n)
 
-        report = ingest_paths(
-            targets, index, settings.chunk_size, settings.chunk_overlap,
-            IngestProgress(on_file=on_file, on_embedded=on_embedded),
-        )
+        def on_wait(message: str) -> None:
+            err.print(message, markup=False, highlight=False)
+
+        try:
+            report = ingest_paths(
+                targets, index, settings.chunk_size, settings.chunk_overlap,
+                IngestProgress(on_file=on_file, on_embedded=on_embedded), replace=replace,
+                on_wait=on_wait,
+            )
+        except IndexUnavailable as exc:
+            err.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from exc
         progress.update(file_task, description="Documents")
     table = Table(show_header=False, box=None)
     for label, items in (
@@ -95,6 +106,33 @@ def ingest(
         err.print(f"not ingested: {message}", style="red", markup=False, highlight=False)
     if report.failed and strict:
         raise typer.Exit(1)
+
+
+@app.command()
+def check() -> None:
+    """Check the index: each document complete and from one version of its source, no leftovers of
+    an interrupted ingest, no duplicates, provenance as labelled. Exit 1 if anything is wrong."""
+    from procguide.index import Index, IndexUnavailable, check_store
+
+    settings = settings_or_exit()
+    try:
+        result = check_store(Index(settings), settings.knowledge_dir)
+    except IndexUnavailable as exc:
+        err.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from exc
+    table = Table("document", "passages", "official", "local", "status", box=None)
+    for doc in result.documents:
+        count = f"{doc.passages}" if doc.expected in (None, doc.passages) else f"{doc.passages}/{doc.expected}"
+        table.add_row(doc.doc_id, count, str(doc.official), str(doc.local), "ok" if not doc.problems else "PROBLEM")
+    console.print(table)
+    where = settings.chroma_url or settings.home
+    for problem in result.problems:
+        err.print(problem, style="red", markup=False, highlight=False)
+    if not result.healthy:
+        err.print(f"{len(result.problems)} problems in the index at {where}; `procguide ingest` "
+                  "repairs interrupted or partial documents", style="red", markup=False, highlight=False)
+        raise typer.Exit(1)
+    console.print(f"{len(result.documents)} documents, all consistent, in the index at {where}")
 
 
 NationOption = Annotated[
@@ -122,6 +160,7 @@ def ask(
     from procguide.answer.render import to_plain
     from procguide.assistant import Assistant
     from procguide.context import ContextSettings
+    from procguide.index import IndexUnavailable
 
     filters = {"jurisdiction": jurisdiction} if jurisdiction else None
     try:
@@ -134,10 +173,42 @@ def ask(
     except ValueError as exc:
         err.print(str(exc), style="red", markup=False, highlight=False)
         raise typer.Exit(2) from exc
+    except IndexUnavailable as exc:
+        err.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from exc
+    except typer.Exit:
+        raise
+    except Exception as exc:  # the traceback goes to the log, the user gets one line
+        _log_failure("ask", exc)
+        raise typer.Exit(1) from exc
     if as_json:
         print(json.dumps(answer.as_record(), ensure_ascii=False))
     else:
         console.print(to_plain(answer), markup=False, highlight=False)
+
+
+def _log_failure(command: str, exc: Exception) -> None:
+    """Write the traceback to the log (stderr at WARNING, or PROCGUIDE_LOG_FILE when set) and
+    print one line saying what failed."""
+    import logging
+    import os
+
+    log = logging.getLogger("procguide")
+    target = Path(os.environ.get("PROCGUIDE_LOG_FILE") or Path(".procguide") / "procguide.log")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(target, encoding="utf-8")
+    except OSError:
+        handler, target = logging.NullHandler(), Path("")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.error("procguide %s failed", command, exc_info=exc)
+    log.removeHandler(handler)
+    handler.close()
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    where = f" (details in {target})" if str(target) else ""
+    prefix = "" if type(exc).__name__ == "LLMUnavailable" else f"procguide {command} failed: "
+    err.print(f"{prefix}{first}{where}", style="red", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -198,6 +269,36 @@ def calibrate(
     if write:
         save_calibration(calibration, settings.calibration_file)
         console.print(f"Written to {settings.calibration_file}")
+
+
+@app.command()
+def official(
+    write: Annotated[bool, typer.Option(help="Remake the list from the notes as they are now")] = False,
+) -> None:
+    """Check the list of official notes (PROCGUIDE_OFFICIAL_FILE, knowledge/official.yaml)
+    against the notes in its folder; with --write, remake it after editing a shipped note."""
+    from procguide.ingest import IngestError
+    from procguide.ingest.provenance import load_official, official_entries, write_official
+
+    path = settings_or_exit().official_file
+    if write:
+        entries = write_official(path)
+        console.print(f"{len(entries)} official notes listed in {path}")
+        return
+    try:
+        listed = load_official(path).hashes
+    except IngestError as exc:
+        err.print(str(exc), style="red", markup=False, highlight=False)
+        raise typer.Exit(2) from exc
+    current = official_entries(path.parent)
+    stale = sorted(n for n in current.keys() | listed.keys() if current.get(n) != listed.get(n))
+    for name in stale:
+        why = "not listed" if name not in listed else "no longer there" if name not in current else "edited"
+        err.print(f"{name}: {why}", markup=False, highlight=False)
+    if stale:
+        err.print(f"{path} is out of date: run `procguide official --write`", style="red", markup=False)
+        raise typer.Exit(1)
+    console.print(f"{len(current)} official notes, all as listed in {path}")
 
 
 @app.command()

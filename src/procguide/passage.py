@@ -30,6 +30,13 @@ class Passage:
     source: str = ""
     source_hash: str = ""
     chunk_hash: str = field(default="")
+    # "official": from the shipped knowledge/ folder and matched to its allow-list (path and
+    # content hash). "local": everything else, whatever its title or front matter says.
+    provenance: str = "local"
+
+    @property
+    def official(self) -> bool:
+        return self.provenance == "official"
 
     def search_text(self) -> str:
         """What is embedded and keyword-indexed: the passage with its title and heading for context."""

@@ -66,6 +66,35 @@ def unheld_instruments(question: str, passages: Iterable[Passage]) -> list[str]:
     )
 
 
+def unheld_provisions(references: Sequence[prov.Reference], passages: Iterable[Passage]) -> list[str]:
+    """The provisions a question names ('Article 999', 'section 250 of the Procurement Act') when
+    no passage carries any of them, described for the reader; empty if any one is held."""
+    named = [r for r in references if r.part]
+    if not named:
+        return []
+    carried = [pid for p in passages for pid in p.provisions]
+    # "Article 77(2)" is held when Article 77 is.
+    whole = [prov.Reference(r.instrument, (r.part or "").split("(")[0]) for r in named]
+    if any(r.matches(pid) for r in whole for pid in carried):
+        return []
+    return [_provision_name(r) for r in named]
+
+
+def _provision_name(ref: prov.Reference) -> str:
+    kind, _, number = (ref.part or "").partition("-")
+    word = {"art": "Article", "reg": "regulation", "s": "section", "sch": "Schedule",
+            "recital": "recital", "annex": "Annex"}.get(kind, kind)
+    where = prov.INSTRUMENTS[ref.instrument].short if ref.instrument in prov.INSTRUMENTS else ""
+    if where and not where.startswith(("PCR", "Directive")):
+        where = f"the {where}"
+    return f"{word} {number}" + (f" of {where}" if where else "")
+
+
+def provision_not_held_reason(names: Sequence[str]) -> str:
+    return (f"The knowledge base holds no {' or '.join(names)}, so I can't say what it provides; "
+            "check the provision number, or ask about the topic instead.")
+
+
 def not_held_reason(names: Sequence[str]) -> str:
     named = " or ".join(n if n.lower().startswith("the ") else f"the {n}" for n in names)
     return f"The knowledge base does not hold {named}, so I can't say what it provides."

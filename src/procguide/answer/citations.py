@@ -11,6 +11,14 @@ from procguide.answer.result import Citation
 from procguide.passage import Passage
 
 MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
+# A marker-like run inside quoted text ("[1]", "[ 12 ]", "［1］", "[1, 2]"): removed before the
+# compose stage adds its own, so a document's footnote cannot pose as a citation.
+QUOTED_MARKER = re.compile(r"\s*[\[［]\s*\d{1,3}(?:\s*[,，]\s*\d{1,3})*\s*[\]］]")
+
+
+def strip_markers(text: str) -> str:
+    """Quoted text without marker-like runs: 'It lasts three years [1].' -> 'It lasts three years.'"""
+    return QUOTED_MARKER.sub("", text)
 
 
 def markers(text: str) -> list[int]:

@@ -17,8 +17,10 @@ from procguide.answer.abstain import (
     decline_text,
     not_held_reason,
     out_of_scope_reason,
+    provision_not_held_reason,
     suggestions,
     unheld_instruments,
+    unheld_provisions,
 )
 from procguide.answer.calibration import Policy
 from procguide.answer.evidence import Evidence
@@ -64,6 +66,11 @@ class Decider:
         missing = unheld_instruments(query.focus, self.index.passages())
         if missing:
             return decline("not-held", not_held_reason(missing))
+        # A provision the question names that no passage carries ("Article 999", "section 250 of
+        # the Procurement Act"): said plainly, not answered from whatever lies nearest.
+        unheld = unheld_provisions(query.references, self.index.passages())
+        if unheld:
+            return decline("provision-not-held", provision_not_held_reason(unheld))
         # Out of scope: the legal question is about something not covered, or leans on a story
         # that is ("A bidder sent an FOI request. Must we release it?").
         outside = query.out_of_scope or (

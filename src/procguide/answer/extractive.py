@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from procguide import provisions as prov
+from procguide.answer.citations import strip_markers
 from procguide.answer.decide import CAVEAT, Decision
 from procguide.answer.evidence import Evidence, ScoredSentence
 from procguide.context import AskerContext, Ranking, Regime
@@ -26,6 +27,9 @@ from procguide.rewrite import Query
 
 REDUNDANT = 0.88  # cosine above which two sentences say the same thing
 
+LOCAL = "local"
+LOCAL_HEADING = "From your organisation's own documents (not law; check them against the law above):"
+LOCAL_ONLY_HEADING = "From your organisation's own documents, not from the law:"
 CAVEAT_HEADING = "I'm not certain the knowledge base answers this exactly; the closest provisions it holds are:"
 
 
@@ -37,6 +41,9 @@ class Draft:
     parts: list[tuple[str, int | None]] = field(default_factory=list)  # (sentence, hit) or (heading, None)
     prompt: list[tuple[str, str]] | None = None  # for an LLM answerer: the messages to send
     hits: list[Hit] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # for the annotate stage
+    final_text: str | None = None  # replaces the streamed text (a composer that fell back)
+    fallback: Draft | None = None  # the built-in answerer's draft, for an LLM that times out
 
     @property
     def abstained(self) -> bool:
@@ -95,7 +102,8 @@ class ExtractiveComposer:
         draft = Draft(decision, hits=list(hits))
         if decision.declined or not evidence.sentences:
             return draft
-        chosen = self._choose(evidence.sentences)
+        local = {i for i, h in enumerate(hits) if not h.passage.official}
+        chosen = self._choose(evidence.sentences, local)
         if not chosen:
             return draft
         if decision.kind == CAVEAT:
@@ -105,9 +113,15 @@ class ExtractiveComposer:
             draft.parts.append((governing_missing_heading(ranking.regime), None))
         groups: dict[str, list[ScoredSentence]] = {}
         for s in chosen:
-            groups.setdefault(s.instrument if s.rank != chosen[0].rank else "", []).append(s)
+            # An organisation's own documents are never presented as law: a group of their own.
+            key = LOCAL if s.hit_rank in local else s.instrument if s.rank != chosen[0].rank else ""
+            groups.setdefault(key, []).append(s)
+        if LOCAL in groups:
+            groups[LOCAL] = groups.pop(LOCAL)  # after the law, whatever its score
         for i, (instrument, sentences) in enumerate(groups.items()):
-            if i > 0:
+            if instrument == LOCAL:
+                draft.parts.append((LOCAL_HEADING if len(groups) > 1 else LOCAL_ONLY_HEADING, None))
+            elif i > 0:
                 draft.parts.append((group_heading(instrument, ranking.relation(instrument), ranking.regime), None))
             first = sentences[0]
             rest = sorted(sentences[1:], key=lambda s: (s.hit_rank != first.hit_rank, s.hit_rank, s.position))
@@ -115,7 +129,7 @@ class ExtractiveComposer:
                 draft.parts.append((s.text, s.hit_rank))
         return draft
 
-    def _choose(self, scored: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    def _choose(self, scored: Sequence[ScoredSentence], local: set[int] = frozenset()) -> list[ScoredSentence]:  # type: ignore[assignment]
         """The direct answer first, then greedily the best of the rest: a sentence right after a
         quoted one, or from a passage already quoted, gains a bonus (notes put one fact a
         sentence under one heading); near-duplicates, fillers and off-topic sentences are
@@ -128,6 +142,11 @@ class ExtractiveComposer:
         floor = best.score - (1 - w["keep_ratio"]) * abs(best.score)
         lead_rank = min(s.rank for s in candidates if s.score >= floor)
         first = next(s for s in candidates if s.rank == lead_rank and s.score >= floor)
+        # Official law leads: a local document's sentence is never quoted first while an official
+        # sentence on the question's topic is there to quote.
+        official = [s for s in candidates if s.hit_rank not in local and s.on_topic]
+        if first.hit_rank in local and official:
+            first = official[0]
         chosen = [first]
         pool = [s for s in candidates if s is not first and s.on_topic]
         per_group: dict[str, int] = {}
@@ -173,8 +192,9 @@ class ExtractiveComposer:
 
 
 def with_marker(sentence: str, n: int) -> str:
-    """'It lasts three years.' -> 'It lasts three years [1].'"""
-    body = sentence.rstrip()
+    """'It lasts three years.' -> 'It lasts three years [1].' Markers already in the quoted text
+    are removed first, so the sentence cannot borrow one."""
+    body = strip_markers(sentence).rstrip()
     m = re.search(r"[.!?;:,]+$", body)
     end = "."
     if m:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from procguide import provisions as prov
 from procguide.answer.result import Answer, Citation
@@ -16,8 +18,19 @@ DISCLAIMER = (
 )
 
 
+LOCAL_LABEL = "your organisation's document"
+
+
 def source_line(c: Citation) -> str:
     p = c.passage
+    if not p.official:
+        # Not law, whatever its title says: its own file name first (a title can imitate the law),
+        # then its title, and no official link.
+        file_name = Path(p.source).name or p.doc_id
+        title = p.title if len(p.title) <= 80 else p.title[:79].rstrip() + "…"
+        name = f"{file_name}: {title}" if title and title not in (file_name, Path(file_name).stem) else file_name
+        where = p.locator if p.locator and p.locator not in (p.title, name) else ""
+        return f"[{c.n}] {name}" + (f" — {where}" if where else "") + f" ({LOCAL_LABEL})"
     where = p.locator if p.locator and p.locator != p.title else ""
     page = f", p. {p.page}" if p.page and "page" not in where else ""
     label = f"{p.title}" + (f" — {where}" if where else "") + page
@@ -25,8 +38,39 @@ def source_line(c: Citation) -> str:
     return f"[{c.n}] {label}" + (f" ({ids})" if ids and ids not in label else "")
 
 
+# With [ and ] escaped no link or image can open, so ( ) and ! may stay as they are (locators
+# such as "Section 33(1)" read as written).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~&@$])")
+
+
 def escape_markdown(text: str) -> str:
-    return re.sub(r"([\\`*_{}<>#|])", r"\\\1", html.unescape(text))
+    """Text shown as text: every character Markdown or HTML could read as markup (links, images,
+    tags, entities, emphasis, autolinks) is escaped; line starts cannot open a list or quote."""
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", html.unescape(text))
+    text = re.sub(r"(?i)\b(www)\.", r"\1\\.", text)  # no autolinks: "www\.", "https\://"
+    text = text.replace("://", "\\://")
+    return re.sub(r"(?m)^(\s*(?:\d+)?)([-+=.)])", r"\1\\\2", text)
+
+
+def answer_markdown(text: str) -> str:
+    """Answer text escaped, with procguide's own [n] markers (the only ones left after the
+    compose stage strips quoted ones) kept readable."""
+    return re.sub(r"\\\[(\d{1,3})\\\](?![(:])", r"[\1]", escape_markdown(text))
+
+
+def safe_url(url: str) -> str:
+    """An http(s) URL, percent-encoded where needed, or '' for anything else."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or "\\" in url:
+        return ""
+    if not parts.netloc.isascii() or re.search(r"[\s<>\"'`@]", parts.netloc):
+        return ""
+    return urlunsplit((
+        parts.scheme.lower(), parts.netloc,
+        quote(parts.path, safe="/%:@!$&'*+,;=-._~"), quote(parts.query, safe="=&%+-._~/"),
+        quote(parts.fragment, safe="%-._~/"),
+    )).replace("(", "%28").replace(")", "%29")
 
 
 def context_line(answer: Answer) -> str:
@@ -38,7 +82,7 @@ def context_line(answer: Answer) -> str:
 
 
 def to_markdown(answer: Answer) -> str:
-    parts = [escape_markdown(answer.text).replace("\n", "\n\n")]
+    parts = [answer_markdown(answer.text).replace("\n", "\n\n")]
     if answer.context.get("summary"):
         parts.append(f"*{escape_markdown(context_line(answer))}*")
     for notice in answer.notices:
@@ -46,9 +90,10 @@ def to_markdown(answer: Answer) -> str:
     if answer.citations:
         lines = ["**Sources**"]
         for c in answer.citations:
-            line = escape_markdown(source_line(c))
-            url = c.passage.url
-            lines.append(f"{line} · [{_link_text(url)}]({url})" if url else line)
+            line = answer_markdown(source_line(c))
+            # Links are built here only, from validated http(s) URLs of official passages.
+            url = safe_url(c.passage.url) if c.passage.official else ""
+            lines.append(f"{line} · [{escape_markdown(_link_text(url))}]({url})" if url else line)
         parts.append("\n\n".join(lines))
     return "\n\n".join(parts)
 
@@ -62,7 +107,7 @@ def to_plain(answer: Answer) -> str:
               *(f"Note: {n}" for n in answer.notices)]
     if answer.citations:
         lines = ["Sources"] + [
-            source_line(c) + (f"\n    {c.passage.url}" if c.passage.url else "")
+            source_line(c) + (f"\n    {safe_url(c.passage.url)}" if c.passage.official and safe_url(c.passage.url) else "")
             for c in answer.citations
         ]
         blocks.append("\n".join(lines))

@@ -38,4 +38,5 @@ class SourceDocument:
     in_force_from: str = ""
     superseded_by: str = ""
     superseded_from: str = ""
+    provenance: str = "local"  # "official" only when matched to the allow-list (see pipeline.py)
     extra: dict[str, object] = field(default_factory=dict)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup, Comment, Tag
+from bs4 import BeautifulSoup, CData, Comment, NavigableString, Tag
 
 from procguide.ingest.document import Block
 
@@ -32,21 +32,8 @@ def html_to_blocks(html: str) -> tuple[str | None, list[Block]]:
         comment.extract()
     for tag in soup.find_all(_DROP):
         tag.decompose()
-    for tag in soup.find_all(True):
-        if not tag.decomposed and _is_chrome(tag):
-            tag.decompose()
-    body = _main_content(soup)
-    blocks: list[Block] = []
-    for tag in body.find_all(_BLOCKS):
-        if not _is_leaf_block(tag):
-            continue
-        text = _text(tag)
-        if not text:
-            continue
-        level = _HEADINGS.get(tag.name)
-        if level is None and any(_HEADING_CLASSES.match(c) for c in tag.get("class") or []):
-            level = 3
-        blocks.append(Block(text, level=level))
+    _drop_chrome(soup)
+    blocks = _blocks(_main_content(soup))
     if title is None:
         title = next((b.text for b in blocks if b.level == 1), None)
     return title, blocks
@@ -65,6 +52,19 @@ def _main_content(soup: BeautifulSoup) -> Tag:
     return soup.body or soup
 
 
+def _drop_chrome(soup: BeautifulSoup) -> None:
+    """Remove navigation, banners and running heads, top down without looking inside what is
+    removed. (Asking each tag `.decomposed` searched its whole subtree: quadratic when nested.)"""
+    stack: list[Tag] = [soup]
+    while stack:
+        for child in list(stack.pop().contents):
+            if isinstance(child, Tag):
+                if _is_chrome(child):
+                    child.decompose()
+                else:
+                    stack.append(child)
+
+
 def _is_chrome(tag: Tag) -> bool:
     if tag.attrs is None:
         return False
@@ -76,17 +76,58 @@ def _is_chrome(tag: Tag) -> bool:
     return bool(ident) and bool(_CHROME.search(ident)) and tag.name not in ("body", "html", "main")
 
 
-def _is_leaf_block(tag: Tag) -> bool:
-    """A block that holds no other block (a table row counts as one block, cells and all)."""
-    if tag.name in ("td", "th") or tag.find_parent("tr") is not None and tag.name != "tr":
-        return False
-    if tag.name == "tr":
-        return True
-    return tag.find(_BLOCKS) is None
+def _blocks(body: Tag) -> list[Block]:
+    """The text of `body` as blocks, in one pass over the tree (no recursion, so no depth limit,
+    and linear in its size however deeply it nests). Each block element's own text becomes a
+    block, split where a nested block element interrupts it: `<li>A<ul><li>B</li></ul>C</li>`
+    gives A, B, C. A table row is one block, cells and all."""
+    blocks: list[Block] = []
+    # Open block elements, innermost last: (heading level, the strings seen since the last flush).
+    open_blocks: list[tuple[int | None, list[str]]] = [(None, [])]
+
+    def flush() -> None:
+        level, strings = open_blocks[-1]
+        text = _clean_text(" ".join(strings))
+        strings.clear()
+        if text:
+            blocks.append(Block(text, level=level))
+
+    end_of_block = object()  # pushed under a block's children: the block closes here
+    stack: list[object] = list(reversed(body.contents))
+    while stack:
+        node = stack.pop()
+        if node is end_of_block:
+            flush()
+            open_blocks.pop()
+        elif isinstance(node, Tag):
+            if node.name not in _BLOCKS:
+                stack.extend(reversed(node.contents))
+            elif node.name == "tr":
+                flush()
+                text = _clean_text(node.get_text(" ", strip=True))
+                if text:
+                    blocks.append(Block(text, level=_level(node)))
+            else:
+                flush()
+                open_blocks.append((_level(node), []))
+                stack.append(end_of_block)
+                stack.extend(reversed(node.contents))
+        elif type(node) in (NavigableString, CData):
+            text = str(node).strip()
+            if text:
+                open_blocks[-1][1].append(text)
+    flush()
+    return blocks
 
 
-def _text(tag: Tag) -> str:
-    text = tag.get_text(" ", strip=True)
+def _level(tag: Tag) -> int | None:
+    level = _HEADINGS.get(tag.name)
+    if level is None and any(_HEADING_CLASSES.match(c) for c in tag.get("class") or []):
+        level = 3
+    return level
+
+
+def _clean_text(text: str) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     # "1 . Member States" -> "1. Member States" after joining inline spans with spaces.
     return re.sub(r"\s+([.,;:)])", r"\1", re.sub(r"\(\s+", "(", text))

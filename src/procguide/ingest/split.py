@@ -85,6 +85,7 @@ def split_document(doc: SourceDocument, chunk_size: int = 1200, overlap: int = 1
                 source=str(doc.path),
                 source_hash=doc.source_hash,
                 chunk_hash=chunk_hash,
+                provenance=doc.provenance,
             )
         )
     return passages
@@ -236,8 +237,9 @@ def _passage_url(doc: SourceDocument, provisions: tuple[str, ...]) -> str:
     provision with a part (a section, regulation or article, where the publisher allows), else the
     first report or instrument with an address. Other documents link to their source. A note
     about sources with no address gets no link: no link beats a link to something it does not
-    cite."""
-    if doc.doc_type in ("legislation", "note"):
+    cite. Only official documents get the catalogue's links: a local file that names an
+    instrument links to nothing but the http(s) address its own metadata gives."""
+    if doc.provenance == "official" and doc.doc_type in ("legislation", "note"):
         known = [pid for pid in provisions if pid.split(":", 1)[0] in prov.INSTRUMENTS]
         ordered = [pid for pid in known if ":" in pid] + [pid for pid in known if ":" not in pid]
         if ordered:

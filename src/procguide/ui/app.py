@@ -4,6 +4,7 @@ Holds no retrieval logic: every question goes through `Assistant`.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -11,12 +12,18 @@ from typing import Any
 
 import gradio as gr
 
-from procguide.answer.render import DISCLAIMER, to_markdown
+from procguide.answer.llm import LLMUnavailable
+from procguide.answer.render import DISCLAIMER, answer_markdown, escape_markdown, to_markdown
 from procguide.answer.result import Answer
 from procguide.assistant import Assistant
-from procguide.config import get_settings
+from procguide.config import Settings, get_settings
 from procguide.context import ContextSettings
 from procguide.guard import QuestionRejected
+
+log = logging.getLogger(__name__)
+
+INTERNAL_ERROR = "Something went wrong while answering; please try again. (The details are in the server log.)"
+LLM_HINT = "Ask the administrator to check PROCGUIDE_LLM_BASE_URL, or try again later."
 
 EXAMPLES = [
     "We're a Welsh council re-tendering home care. Can we ring-fence it for the staff mutual, and for how long?",
@@ -72,9 +79,16 @@ def make_respond(assistant: Assistant):
                     yield to_markdown(event)
                 else:
                     text += event
-                    yield text
+                    yield answer_markdown(text)  # streamed text is model or document text too
         except (QuestionRejected, ValueError) as exc:
-            yield f"**I can't take that question as it is.** {exc}"
+            yield f"**I can't take that question as it is.** {escape_markdown(str(exc))}"
+        except LLMUnavailable as exc:
+            log.warning("LLM unavailable: %s", exc)
+            yield escape_markdown(f"The language model could not be reached. {LLM_HINT}")
+        except Exception:
+            # The traceback goes to the log; the user gets one line.
+            log.exception("answering %r failed", message[:200])
+            yield escape_markdown(INTERNAL_ERROR)
 
     return respond
 
@@ -95,6 +109,8 @@ def glossary_markdown(assistant: Assistant) -> str:
 
 
 def build_ui(assistant: Assistant) -> gr.Blocks:
+    """The Blocks, queued for several users at once (see `launch_options`)."""
+    settings = assistant.settings
     with gr.Blocks(title="procguide") as demo:
         gr.Markdown(
             "# procguide\n"
@@ -122,10 +138,19 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                                max_lines=6, submit_btn=True),
             api_name="respond",
             flagging_mode="never",
+            # A question waiting on a slow LLM holds one slot; the others answer meanwhile.
+            concurrency_limit=settings.ui_concurrency,
         )
         with gr.Accordion("Words procguide understands (glossary)", open=False):
             gr.Markdown(glossary_markdown(assistant))
+    demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue_size)
     return demo
+
+
+def launch_options(settings: Settings) -> dict[str, Any]:
+    """Options for `Blocks.launch`: no public share, and (the app takes no uploads) Gradio's
+    upload route limited to `ui_max_upload`."""
+    return {"share": False, "max_file_size": settings.ui_max_upload, "show_error": False}
 
 
 def launch(host: str | None = None, port: int | None = None, assistant: Assistant | None = None) -> None:
@@ -134,9 +159,8 @@ def launch(host: str | None = None, port: int | None = None, assistant: Assistan
     # Load the index and the model before the first question, not during it.
     assistant.index.passages()
     assistant.index.embed_query("warm up")
-    build_ui(assistant).queue().launch(
+    build_ui(assistant).launch(
         server_name=host or settings.host,
         server_port=port or settings.port,
-        share=False,
-        show_error=True,
+        **launch_options(settings),
     )
