@@ -412,25 +412,52 @@ def test_a_symlinked_folder_is_followed_once(folder, tmp_path):
     assert found.files == [(outside / "b.md").resolve()] and not found.problems
 
 
-@pytest.mark.fast
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads every file")
-def test_an_unreadable_file_or_folder_is_reported(folder):
-    from procguide.ingest.pipeline import scan
+_SCAN_AND_PRINT = (
+    "import json, sys; from procguide.ingest.pipeline import scan; "
+    "found = scan([sys.argv[1]]); "
+    "print(json.dumps([[str(f) for f in found.files], [str(p) for p, _ in found.problems]]))"
+)
 
-    write_note(folder, "a.md", "note-a")
-    locked = write_note(folder, "locked.md", "locked")
-    locked.chmod(0)
-    shut = folder / "shut"
-    shut.mkdir()
-    write_note(shut, "c.md", "note-c")
-    shut.chmod(0)
+
+@pytest.mark.fast
+def test_an_unreadable_file_or_folder_is_reported():
+    """Root reads every file, so as root the scan runs as `nobody` (setpriv), in a folder nobody
+    may enter; otherwise it runs as the current user."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    as_root = os.geteuid() == 0
+    if as_root and not shutil.which("setpriv"):
+        pytest.skip("running as root without setpriv: no user for whom a file can be unreadable")
+    root = Path(tempfile.mkdtemp(prefix="procguide-unreadable-"))
     try:
-        found = scan([folder])
+        root.chmod(0o755)
+        folder = root / "notes"
+        folder.mkdir(mode=0o755)
+        write_note(folder, "a.md", "note-a").chmod(0o644)
+        locked = write_note(folder, "locked.md", "locked")
+        locked.chmod(0)
+        shut = folder / "shut"
+        shut.mkdir()
+        write_note(shut, "c.md", "note-c")
+        shut.chmod(0)
+        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if as_root else []
+        result = subprocess.run(
+            [*prefix, sys.executable, "-c", _SCAN_AND_PRINT, str(folder)],
+            capture_output=True, text=True, timeout=120, cwd=root, check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        files, problems = json.loads(result.stdout.strip().splitlines()[-1])
+        assert files == [str((folder / "a.md").resolve())]
+        assert {Path(p).name for p in problems} == {"locked.md", "shut"}
     finally:
-        shut.chmod(0o755)
-        locked.chmod(0o644)
-    assert found.files == [(folder / "a.md").resolve()]
-    assert {Path(p).name for p, _ in found.problems} == {"locked.md", "shut"}
+        for path in (root / "notes" / "shut", root / "notes" / "locked.md"):
+            if path.exists():
+                path.chmod(0o755)
+        shutil.rmtree(root)
 
 
 # --- HTML and markup ----------------------------------------------------------------------------
