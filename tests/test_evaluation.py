@@ -102,6 +102,39 @@ def test_a_changed_number_is_not_supported(checker):
     assert checker.supports("A reserved contract may last at most three years [1].", ART77_3) is True
 
 
+@pytest.mark.fast
+def test_limits_and_kinds_are_not_read_as_negations():
+    from procguide.evaluation.support import negated
+
+    assert not negated("The contract may last no more than three years.")
+    assert not negated("A mutual must be a not-for-profit body.")
+    assert not negated("It counts whether or not it is registered.")
+    assert negated("The contract may not last more than three years.")
+    assert negated("An authority need not reserve the contract; it cannot be forced to.")
+
+
+@pytest.mark.fast
+def test_polarity_is_compared_clause_by_clause():
+    from procguide.evaluation.support import polarity_agrees
+
+    passage = ("A mutual must pursue a public service mission, must reinvest its profits, and must "
+               "not have won a comparable contract in the past three years.")
+    # A "must not" elsewhere in the passage's sentence does not count against a "must".
+    assert polarity_agrees("A mutual must pursue a public service mission and reinvest its profits [1].", passage)
+    assert polarity_agrees("A reserved contract may last no more than three years.", "The maximum term is three years.")
+    # A flipped clause still fails, wherever it sits.
+    assert not polarity_agrees("A mutual must pursue a public service mission and need not reinvest its profits.", passage)
+    assert not polarity_agrees(
+        "The reservation is limited to light-touch services and cannot apply to goods or works.",
+        "The reservation is not limited to light-touch services and can apply to goods, services or works.",
+    )
+
+
+def test_a_limit_and_a_two_clause_duty_are_supported(checker):
+    assert checker.supports("A reserved contract may last no more than three years [1].", ART77_3) is True
+    assert checker.supports("A reserved contract may not last three years [1].", ART77_3) is False
+
+
 def test_a_citation_to_the_wrong_provision_is_caught_by_cited_source_recall(checker):
     bad = GOOD.model_copy(update={
         "answer": "A contract reserved for a mutual may last at most five years [1].",

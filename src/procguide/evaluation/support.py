@@ -3,7 +3,9 @@
 - every quantity and date in the sentence (digits or words: "three years", "30%") is in the passage;
 - every provision the sentence names ("Article 77(3)", "section 33") is named in the passage or
   carried by it;
-- the sentence and the passage sentence closest to it agree in polarity (both negated or neither);
+- the sentence and the passage sentence closest to it agree in polarity, clause by clause (a
+  "must not" elsewhere in the passage's sentence does not count against a "must"), and limits such
+  as "no more than" or kinds such as "not-for-profit" are not read as negations;
 - the sentence's words and meaning are close to the passage: the share of its content words the
   passage holds, and its embedding similarity to the passage's closest sentence, averaged, reach a
   threshold calibrated on labelled pairs (tests/fixtures/support_pairs.jsonl).
@@ -58,8 +60,48 @@ def numbers_in(text: str) -> set[str]:
     return found | dates
 
 
+# Phrases that hold a negation word but say a limit or a kind, not the opposite: "no more than
+# three years" is a maximum, a "not-for-profit" body is a kind of body.
+_NOT_A_NEGATION = re.compile(
+    r"\b(?:no|not)\s+(?:more|longer|later|fewer|less|greater|earlier|sooner|higher|lower)\s+than\b"
+    r"|\bnot[-\s]for[-\s]profit\b|\bnon[-\s]?profit\b|\bnot\s+only\b|\bwhether\s+or\s+not\b"
+    r"|\bno\s+matter\b|\bnone\s+the\s+less\b|\bnevertheless\b",
+    re.IGNORECASE,
+)
+# Where one clause ends and another starts: a sentence can hold "must X" and "must not Y".
+_CLAUSE_BREAK = re.compile(
+    r"[;:,\u2013\u2014]\s*|\s+(?:and|but|or|while|whereas|although|though|except|unless|so|where|if|when"
+    r"|provided|because|since|as long as)\s+",
+    re.IGNORECASE,
+)
+
+
 def negated(text: str) -> bool:
-    return bool(_NEGATION.search(text))
+    return bool(_NEGATION.search(_NOT_A_NEGATION.sub(" ", text)))
+
+
+def clauses(text: str) -> list[str]:
+    """A sentence's clauses, each with some content words. "unless" starts a clause and keeps its
+    word, so the clause after it still reads as negated."""
+    pieces, start = [], 0
+    for match in _CLAUSE_BREAK.finditer(text):
+        pieces.append(text[start : match.start()])
+        start = match.start() if match.group().strip().lower() == "unless" else match.end()
+    pieces.append(text[start:])
+    return [piece for piece in (p.strip() for p in pieces) if tokenize(piece)]
+
+
+def polarity_agrees(claim: str, passage_sentence: str) -> bool:
+    """Each clause of the claim agrees in polarity with the clause of the passage sentence that
+    shares most of its words; a clause sharing no words with any is left to the other tests."""
+    theirs = [(set(tokenize(c)) - {"not", "no", "never"}, negated(c)) for c in clauses(passage_sentence)]
+    theirs = theirs or [(set(tokenize(passage_sentence)), negated(passage_sentence))]
+    for clause in clauses(claim) or [claim]:
+        words = set(tokenize(clause)) - {"not", "no", "never"}
+        best = max(theirs, key=lambda c: len(words & c[0]) / max(1, len(words | c[0])))
+        if words & best[0] and negated(clause) != best[1]:
+            return False
+    return True
 
 
 def _provisions_named(refs: Sequence[prov.Reference]) -> set[str]:
@@ -128,7 +170,7 @@ class OfflineSupportChecker:
         provisions_ok = _named_ok(
             _provisions_named(prov.find_references(claim)), _provisions_carried(passage, provisions)
         )
-        polarity_ok = negated(claim) == negated(closest)
+        polarity_ok = polarity_agrees(claim, closest)
         verdict = SupportVerdict(
             supported=False, score=(overlap + similarity) / 2, overlap=overlap,
             similarity=similarity, numbers_ok=numbers_ok, provisions_ok=provisions_ok,
