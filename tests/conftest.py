@@ -21,6 +21,7 @@ from procguide.ingest import ingest_paths
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 KNOWLEDGE = ROOT / "knowledge"
+FAST_KB = FIXTURES / "kb"
 
 
 def make_settings(home: Path, **overrides: object) -> Settings:
@@ -28,6 +29,23 @@ def make_settings(home: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {"home": home, "knowledge_dir": KNOWLEDGE, "chroma_url": None}
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def fast_kb_settings(root: Path, **overrides: object) -> Settings:
+    """The fast tier's settings: a copy of the synthetic notes in tests/fixtures/kb under `root`,
+    made official by their own allow-list (as knowledge/ is), and the deterministic stand-in model."""
+    import shutil
+
+    from procguide.ingest.provenance import write_official
+
+    notes = root / "kb"
+    shutil.copytree(FAST_KB, notes)
+    write_official(notes / "official.yaml")
+    return make_settings(
+        root / "store", knowledge_dir=notes, official_file=notes / "official.yaml",
+        vocabulary_file=FAST_KB / "vocabulary.yaml", calibration_file=FAST_KB / "no-calibration.json",
+        embedding_model="hashing", **overrides,
+    )
 
 
 @pytest.fixture

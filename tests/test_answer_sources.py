@@ -7,7 +7,6 @@ shows documents and model text as text.
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -21,11 +20,10 @@ from procguide.answer.render import escape_markdown, safe_url, source_line, to_m
 from procguide.answer.result import Answer, Citation
 from procguide.answer.sentences import answer_sentences
 from procguide.assistant import Assistant
-from procguide.config import Settings
 from procguide.index import Index
 from procguide.ingest import ingest_paths
-from procguide.ingest.provenance import write_official
 from procguide.passage import Passage
+from tests.conftest import fast_kb_settings
 
 pytestmark = pytest.mark.fast
 
@@ -52,18 +50,11 @@ See [x](https://evil.example) and ![](http://127.0.0.1:9/img.png) for the templa
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
     """The synthetic notes as official (their own allow-list) plus one local policy document."""
-    root = tmp_path_factory.mktemp("mixed")
-    notes = root / "kb"
-    shutil.copytree(KB, notes)
-    write_official(notes / "official.yaml")
-    local = root / "ours"
+    settings = fast_kb_settings(tmp_path_factory.mktemp("mixed"))
+    notes = settings.knowledge_dir
+    local = settings.home.parent / "ours"
     local.mkdir()
     (local / "council-policy.md").write_text(LOCAL_NOTE, encoding="utf-8")
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, home=root / "store", knowledge_dir=notes, official_file=notes / "official.yaml",
-        vocabulary_file=KB / "vocabulary.yaml", calibration_file=KB / "no-calibration.json",
-        embedding_model="hashing", chroma_url=None,
-    )
     index = Index(settings)
     report = ingest_paths([notes, local], index)
     assert not report.failed

@@ -6,7 +6,6 @@ model. Runs in seconds: `make test-fast`.
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -23,11 +22,11 @@ from procguide.config import Settings
 from procguide.context import ContextSettings, Ranking, governing_regime, infer_context
 from procguide.index import Index
 from procguide.ingest import ingest_paths
-from procguide.ingest.provenance import write_official
 from procguide.retrieve import hybrid_search, provision_passages
 from procguide.rewrite import rewrite
 from procguide.vocabulary import load_vocabulary
 from procguide.welsh import WELSH_NOTICE
+from tests.conftest import fast_kb_settings
 
 pytestmark = pytest.mark.fast
 
@@ -40,20 +39,7 @@ VOCABULARY = load_vocabulary(KB / "vocabulary.yaml")
 def fast_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     # The synthetic notes stand for the shipped ones: a copy with its own allow-list, so ingest
     # labels them official as it does knowledge/.
-    root = tmp_path_factory.mktemp("fast")
-    notes = root / "kb"
-    shutil.copytree(KB, notes)
-    write_official(notes / "official.yaml")
-    return Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        home=root / "store",
-        knowledge_dir=notes,
-        official_file=notes / "official.yaml",
-        vocabulary_file=KB / "vocabulary.yaml",
-        calibration_file=KB / "no-calibration.json",
-        embedding_model="hashing",
-        chroma_url=None,
-    )
+    return fast_kb_settings(tmp_path_factory.mktemp("fast"))
 
 
 @pytest.fixture(scope="module")

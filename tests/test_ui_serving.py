@@ -21,11 +21,10 @@ from gradio_client import Client
 
 from procguide.answer.calibration import Calibration
 from procguide.assistant import Assistant
-from procguide.config import Settings
 from procguide.index import Index
 from procguide.ingest import ingest_paths
-from procguide.ingest.provenance import write_official
 from procguide.ui.app import build_ui, launch_options
+from tests.conftest import fast_kb_settings
 from tests.test_answer_sources import POLICY
 from tests.test_llm_timeouts import StallingServer, headers_then_stall
 
@@ -87,11 +86,12 @@ def llm_server() -> Iterator[StallingServer]:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory, image_server: ImageServer,
            llm_server: StallingServer) -> Iterator[tuple[str, Assistant]]:
-    root = tmp_path_factory.mktemp("served")
-    notes = root / "kb"
-    shutil.copytree(KB, notes)
-    write_official(notes / "official.yaml")
-    ours = root / "ours"
+    settings = fast_kb_settings(
+        tmp_path_factory.mktemp("served"), answerer="llm", llm_model="m", llm_base_url=llm_server.url,
+        llm_first_token_timeout_s=8.0, llm_answer_timeout_s=10.0,
+    )
+    notes = settings.knowledge_dir
+    ours = settings.home.parent / "ours"
     ours.mkdir()
     (ours / "council-policy.md").write_text(
         "---\ntitle: Council commissioning policy\n---\n\n"
@@ -99,12 +99,6 @@ def served(tmp_path_factory: pytest.TempPathFactory, image_server: ImageServer,
         "The template for reserving contracts to public service mutuals in our policy is at "
         f"[x](https://evil.example) and ![](http://127.0.0.1:{image_server.port}/img.png) here.\n",
         encoding="utf-8",
-    )
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, home=root / "store", knowledge_dir=notes, official_file=notes / "official.yaml",
-        vocabulary_file=KB / "vocabulary.yaml", calibration_file=KB / "no-calibration.json",
-        embedding_model="hashing", chroma_url=None, answerer="llm", llm_model="m",
-        llm_base_url=llm_server.url, llm_first_token_timeout_s=8.0, llm_answer_timeout_s=10.0,
     )
     index = Index(settings)
     assert not ingest_paths([notes, ours], index).failed

@@ -24,6 +24,13 @@ app = typer.Typer(
 console = Console()
 err = Console(stderr=True)
 
+def failure(exc: Exception, code: int = 2) -> typer.Exit:
+    """Print the error's message as one plain line (never as Rich markup) and return the exit to
+    raise: `raise failure(exc) from exc`."""
+    err.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
 def settings_or_exit() -> Settings:
     """The settings, or a readable message and exit 2 when a PROCGUIDE_* value is invalid."""
     try:
@@ -64,8 +71,7 @@ def ingest(
     try:
         files, _ = discover(targets)
     except IngestError as exc:
-        err.print(str(exc), style="red", markup=False, highlight=False)
-        raise typer.Exit(2) from exc
+        raise failure(exc, 2) from exc
     index = Index(settings)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
@@ -91,8 +97,7 @@ def ingest(
                 on_wait=on_wait,
             )
         except IndexUnavailable as exc:
-            err.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from exc
+            raise failure(exc, 2) from exc
         progress.update(file_task, description="Documents")
     table = Table(show_header=False, box=None)
     for label, items in (
@@ -118,8 +123,7 @@ def check() -> None:
     try:
         result = check_store(Index(settings), settings.knowledge_dir)
     except IndexUnavailable as exc:
-        err.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from exc
+        raise failure(exc, 2) from exc
     table = Table("document", "passages", "official", "local", "status", box=None)
     for doc in result.documents:
         count = f"{doc.passages}" if doc.expected in (None, doc.passages) else f"{doc.passages}/{doc.expected}"
@@ -171,11 +175,9 @@ def ask(
         context = ContextSettings(nation=nation, started=start)
         answer = Assistant(settings_or_exit()).ask(question, filters=filters, k=k, context=context)
     except ValueError as exc:
-        err.print(str(exc), style="red", markup=False, highlight=False)
-        raise typer.Exit(2) from exc
+        raise failure(exc, 2) from exc
     except IndexUnavailable as exc:
-        err.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from exc
+        raise failure(exc, 2) from exc
     except typer.Exit:
         raise
     except Exception as exc:  # the traceback goes to the log, the user gets one line
@@ -188,13 +190,16 @@ def ask(
 
 
 def _log_failure(command: str, exc: Exception) -> None:
-    """Write the traceback to the log (stderr at WARNING, or PROCGUIDE_LOG_FILE when set) and
-    print one line saying what failed."""
+    """Write the traceback to the log (PROCGUIDE_LOG_FILE, else procguide.log in the home folder)
+    and print one line saying what failed."""
     import logging
-    import os
 
     log = logging.getLogger("procguide")
-    target = Path(os.environ.get("PROCGUIDE_LOG_FILE") or Path(".procguide") / "procguide.log")
+    try:
+        settings = get_settings()
+        target = settings.log_file or Path(settings.home) / "procguide.log"
+    except ValidationError:  # the failure may be the settings themselves
+        target = Path(".procguide") / "procguide.log"
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = logging.FileHandler(target, encoding="utf-8")
@@ -245,8 +250,7 @@ def calibrate(
     try:
         items = calibration_set(load_questions(questions))
     except QuestionFileError as exc:
-        err.print(str(exc), style="red", markup=False, highlight=False)
-        raise typer.Exit(2) from exc
+        raise failure(exc, 2) from exc
     current = load_calibration(settings.calibration_file)
     styled = sum(1 for q in items if {"scenario", "colloquial"} & set(q.tags))
     console.print(f"{len(items)} dev questions ({styled} scenario-style or colloquial, "
@@ -288,8 +292,7 @@ def official(
     try:
         listed = load_official(path).hashes
     except IngestError as exc:
-        err.print(str(exc), style="red", markup=False, highlight=False)
-        raise typer.Exit(2) from exc
+        raise failure(exc, 2) from exc
     current = official_entries(path.parent)
     stale = sorted(n for n in current.keys() | listed.keys() if current.get(n) != listed.get(n))
     for name in stale:
@@ -352,8 +355,7 @@ def glossary(
     try:
         vocabulary = load_vocabulary(settings_or_exit().vocabulary_file)
     except VocabularyError as exc:
-        err.print(str(exc), style="red", markup=False, highlight=False)
-        raise typer.Exit(2) from exc
+        raise failure(exc, 2) from exc
     table = Table("concept", "kind", "you can say", "Cymraeg", "points to")
     for c in vocabulary.concepts:
         said = ", ".join([*c.terms, *c.acronyms])
@@ -406,8 +408,7 @@ def eval_(
             max={**cfg.bounds.max, **parse_bound_options(maximum or [], "max")},
         )
     except (QuestionFileError, ValueError) as exc:
-        err.print(str(exc), style="red", markup=False, highlight=False)
-        raise typer.Exit(2) from exc
+        raise failure(exc, 2) from exc
     if k is not None:
         cfg.k = k
     systems = ["procguide"] + (cfg.baselines if baselines and answers is None else [])
@@ -421,8 +422,7 @@ def eval_(
                 systems[1:], lambda name: progress.advance(tasks[name]), split=chosen,
             )
         except ValueError as exc:
-            err.print(str(exc), style="red", markup=False, highlight=False)
-            raise typer.Exit(2) from exc
+            raise failure(exc, 2) from exc
     results = {"procguide": run.metrics, **run.baselines}
     table = Table("metric", *results)
     for name in run.metrics:

@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     llm_first_token_timeout_s: float = Field(30.0, gt=0)
     llm_answer_timeout_s: float = Field(120.0, gt=0)
 
+    # Where the CLI writes the traceback of an unexpected failure; unset: procguide.log in `home`.
+    log_file: Path | None = None
+
     # Web UI. Questions answered at once (an LLM wait holds one slot), and questions waiting.
     host: str = "127.0.0.1"
     port: int = 7860

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import frontmatter
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from procguide import provisions as prov
 from procguide.ingest.document import DOC_TYPES, JURISDICTIONS, Block, IngestError, SourceDocument
@@ -279,18 +279,12 @@ class FrontMatter(BaseModel):
     updated: date | None = None
     sources: list[SourceRef] = Field(default_factory=list)
 
-    @field_validator("jurisdiction")
+    @field_validator("jurisdiction", "doc_type")
     @classmethod
-    def _jurisdiction(cls, v: str | None) -> str | None:
-        if v and v not in JURISDICTIONS:
-            raise ValueError(f"'{v}' is not one of {', '.join(JURISDICTIONS)}")
-        return v or None
-
-    @field_validator("doc_type")
-    @classmethod
-    def _doc_type(cls, v: str | None) -> str | None:
-        if v and v not in DOC_TYPES:
-            raise ValueError(f"'{v}' is not one of {', '.join(DOC_TYPES)}")
+    def _one_of(cls, v: str | None, info: ValidationInfo) -> str | None:
+        allowed = {"jurisdiction": JURISDICTIONS, "doc_type": DOC_TYPES}[info.field_name]
+        if v and v not in allowed:
+            raise ValueError(f"'{v}' is not one of {', '.join(allowed)}")
         return v or None
 
     @field_validator("url")
