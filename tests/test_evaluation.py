@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from procguide.answer.support import OfflineSupportChecker, offline_checker
 from procguide.cli import app
 from procguide.config import get_settings
-from procguide.evaluation.config import Bounds, EvalConfig, parse_bound_options
+from procguide.evaluation.config import Bounds, parse_bound_options
 from procguide.evaluation.metrics import (
     RATE_METRICS,
     aggregate,
@@ -17,16 +18,10 @@ from procguide.evaluation.metrics import (
     score_run,
     substantive_sentences,
 )
+from procguide.evaluation.pairs import accuracy, calibrate_threshold, load_pairs
 from procguide.evaluation.questions import Question, QuestionFileError, select_split
 from procguide.evaluation.records import AnswerRecord, CitationRecord, read_answers, write_answers
-from procguide.evaluation.run import offline_checker
-from procguide.evaluation.support import (
-    OfflineSupportChecker,
-    accuracy,
-    calibrate_threshold,
-    load_pairs,
-)
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import ROOT
 
 ART77_3 = ("Under Article 77(3) of Directive 2014/24/EU, a contract reserved for a mutual may last "
            "at most three years.")
@@ -39,7 +34,7 @@ LOTS = "Under Article 46 of Directive 2014/24/EU, authorities may divide contrac
 
 @pytest.fixture(scope="module")
 def checker() -> OfflineSupportChecker:
-    return offline_checker(get_settings(), EvalConfig.load(ROOT / "evals" / "config.yaml"))
+    return offline_checker(get_settings())
 
 
 def cite(n: int, text: str, *ids: str) -> CitationRecord:
@@ -104,7 +99,7 @@ def test_a_changed_number_is_not_supported(checker):
 
 @pytest.mark.fast
 def test_limits_and_kinds_are_not_read_as_negations():
-    from procguide.evaluation.support import negated
+    from procguide.answer.support import negated
 
     assert not negated("The contract may last no more than three years.")
     assert not negated("A mutual must be a not-for-profit body.")
@@ -115,7 +110,7 @@ def test_limits_and_kinds_are_not_read_as_negations():
 
 @pytest.mark.fast
 def test_polarity_is_compared_clause_by_clause():
-    from procguide.evaluation.support import polarity_agrees
+    from procguide.answer.support import polarity_agrees
 
     passage = ("A mutual must pursue a public service mission, must reinvest its profits, and must "
                "not have won a comparable contract in the past three years.")
@@ -194,7 +189,7 @@ def test_answer_records_round_trip_through_a_file(tmp_path):
 
 
 def test_the_support_threshold_is_calibrated_on_the_labelled_pairs(checker):
-    pairs = load_pairs(FIXTURES / "support_pairs.jsonl")
+    pairs = load_pairs(ROOT / "evals" / "support_pairs.jsonl")
     assert len(pairs) >= 60 and 0.3 < sum(p.supported for p in pairs) / len(pairs) < 0.7
     _, best = calibrate_threshold(checker, pairs)
     current = accuracy(checker, pairs)

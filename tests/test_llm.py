@@ -7,11 +7,12 @@ import re
 
 import pytest
 
-from procguide.answer.llm import LLMJudge, LLMUnavailable
+from procguide.answer.judge import LLMJudge
+from procguide.answer.llm import LLMUnavailable
+from procguide.answer.support import OfflineSupportChecker
 from procguide.assistant import Assistant
 from procguide.evaluation.config import EvalConfig
 from procguide.evaluation.run import support_checker
-from procguide.evaluation.support import OfflineSupportChecker
 from tests.fake_openai import FakeChatServer
 
 QUESTION = "How long can a contract reserved for a mutual last under the Directive?"

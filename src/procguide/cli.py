@@ -440,26 +440,22 @@ def eval_(
 @app.command("calibrate-support")
 def calibrate_support(
     pairs: Annotated[Path, typer.Option(help="Labelled sentence-passage pairs")] = Path(
-        "tests/fixtures/support_pairs.jsonl"
-    ),
-    config: Annotated[Path, typer.Option(help="Where the current threshold is set")] = Path(
-        "evals/config.yaml"
+        "evals/support_pairs.jsonl"
     ),
 ) -> None:
     """Find the support checker's threshold that best classifies labelled pairs."""
-    from procguide.evaluation.config import EvalConfig
-    from procguide.evaluation.run import offline_checker
-    from procguide.evaluation.support import accuracy, calibrate_threshold, load_pairs
+    from procguide.answer.support import offline_checker
+    from procguide.evaluation.pairs import accuracy, calibrate_threshold, load_pairs
 
-    cfg = EvalConfig.load(config)
     labelled = load_pairs(pairs)
-    checker = offline_checker(settings_or_exit(), cfg)
+    settings = settings_or_exit()
+    checker = offline_checker(settings)
     current = accuracy(checker, labelled)
     threshold, best = calibrate_threshold(checker, labelled)
     console.print(
         f"{len(labelled)} pairs ({sum(p.supported for p in labelled)} supported)\n"
         f"best threshold {threshold:.3f}: accuracy {best:.3f}\n"
-        f"current threshold {cfg.support.threshold} in {config}: accuracy {current:.3f}"
+        f"current threshold {settings.support_threshold} (PROCGUIDE_SUPPORT_THRESHOLD): accuracy {current:.3f}"
     )
 
 

@@ -78,6 +78,13 @@ class Settings(BaseSettings):
     llm_first_token_timeout_s: float = Field(30.0, gt=0)
     llm_answer_timeout_s: float = Field(120.0, gt=0)
 
+    # The offline support checker's threshold, calibrated on labelled pairs by
+    # `procguide calibrate-support`; used to check an LLM's sentences and by the evals.
+    support_threshold: float = Field(0.47, ge=0, le=1)
+    # The labelled pairs: the threshold is calibrated on them, and an LLM judge must classify
+    # them at least as well as the offline checker before it replaces it.
+    support_pairs_file: Path = Field(default_factory=lambda: _shipped("evals/support_pairs.jsonl"))
+
     # Where the CLI writes the traceback of an unexpected failure; unset: procguide.log in `home`.
     log_file: Path | None = None
 

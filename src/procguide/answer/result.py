@@ -27,6 +27,18 @@ class Citation:
         }
 
 
+@dataclass(frozen=True)
+class Withheld:
+    """A sentence an LLM wrote that was not shown: why, and the markers it carried."""
+
+    sentence: str
+    reason: str  # uncited, unsupported, invalid-marker, over-limit
+    markers: tuple[int, ...] = ()
+
+    def as_record(self) -> dict[str, Any]:
+        return {"sentence": self.sentence, "reason": self.reason, "markers": list(self.markers)}
+
+
 @dataclass
 class Answer:
     question: str
@@ -43,6 +55,9 @@ class Answer:
     suggestions: list[str] = field(default_factory=list)  # questions to ask next, when declining
     language: str = "en"
     features: dict[str, float] = field(default_factory=dict)  # the evidence the decision weighed
+    answerer: str = "extractive"  # extractive, llm, or llm-fallback (the built-in answer shown)
+    withheld: list[Withheld] = field(default_factory=list)  # LLM sentences the check held back
+    dropped_markers: list[int] = field(default_factory=list)  # LLM markers pointing to no passage
 
     def as_record(self, question_id: str | None = None) -> dict[str, Any]:
         """The answers format of evals/README.md (one line of answers.jsonl)."""
@@ -62,5 +77,8 @@ class Answer:
             suggestions=self.suggestions,
             language=self.language,
             features={k: round(v, 4) for k, v in self.features.items()},
+            answerer=self.answerer,
+            withheld=[w.as_record() for w in self.withheld],
+            dropped_markers=self.dropped_markers,
         )
         return record

@@ -38,7 +38,8 @@ class Bounds(BaseModel):
 class SupportConfig(BaseModel):
     # "auto": the LLM judge when an LLM is configured (PROCGUIDE_LLM_MODEL), else the offline one.
     checker: Literal["auto", "offline", "llm"] = "auto"
-    threshold: float = 0.47
+    # Unset: PROCGUIDE_SUPPORT_THRESHOLD, the one the answer-time check uses too.
+    threshold: float | None = None
 
 
 class EvalConfig(BaseModel):

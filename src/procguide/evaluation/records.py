@@ -21,6 +21,12 @@ class CitationRecord(BaseModel):
     text: str = ""
 
 
+class WithheldRecord(BaseModel):
+    sentence: str
+    reason: str
+    markers: list[int] = Field(default_factory=list)
+
+
 class AnswerRecord(BaseModel):
     id: str
     question: str = ""
@@ -38,6 +44,13 @@ class AnswerRecord(BaseModel):
     suggestions: list[str] = Field(default_factory=list)
     language: str | None = None
     features: dict[str, float] = Field(default_factory=dict)
+    # How the text was made: "extractive", "llm", or "llm-fallback" (the model's answer could not
+    # be used and the built-in answerer's was shown); and, for an LLM answer, what the sentence
+    # check withheld: each sentence with why ("uncited", "unsupported", ...) and its markers, and
+    # the markers dropped because they pointed to no passage sent to the model.
+    answerer: str | None = None
+    withheld: list[WithheldRecord] = Field(default_factory=list)
+    dropped_markers: list[int] = Field(default_factory=list)
 
 
 def write_answers(path: Path, records: list[AnswerRecord]) -> None:

@@ -9,15 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from procguide.answer.support import offline_checker
 from procguide.config import Settings
 from procguide.evaluation.config import Bounds, EvalConfig
 from procguide.evaluation.metrics import QuestionScore, SupportChecker, aggregate, score_run
 from procguide.evaluation.questions import Question
 from procguide.evaluation.records import AnswerRecord, read_answers, write_answers
 from procguide.evaluation.report import report_json, write_report
-from procguide.evaluation.support import OfflineSupportChecker
 
 
 @dataclass
@@ -34,20 +32,17 @@ def support_checker(settings: Settings, config: EvalConfig) -> SupportChecker:
     """The LLM judge when an LLM is configured (or asked for), otherwise the offline checker."""
     wanted = config.support.checker
     if wanted == "llm" or (wanted == "auto" and settings.llm_model):
-        from procguide.answer.llm import LLMJudge
+        from procguide.answer.judge import LLMJudge
 
         return LLMJudge(settings)
-    return offline_checker(settings, config)
+    return offline_checker(_with_threshold(settings, config))
 
 
-def offline_checker(settings: Settings, config: EvalConfig) -> OfflineSupportChecker:
-    from procguide.index import load_embeddings
-
-    model = load_embeddings(settings.embedding_model)
-    return OfflineSupportChecker(
-        lambda texts: np.asarray(model.embed_documents(list(texts)), dtype=np.float32),
-        config.support.threshold,
-    )
+def _with_threshold(settings: Settings, config: EvalConfig) -> Settings:
+    """The settings with the eval config's support threshold, when it sets one."""
+    if config.support.threshold is None:
+        return settings
+    return settings.model_copy(update={"support_threshold": config.support.threshold})
 
 
 def run_eval(

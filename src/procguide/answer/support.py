@@ -8,23 +8,24 @@
   as "no more than" or kinds such as "not-for-profit" are not read as negations;
 - the sentence's words and meaning are close to the passage: the share of its content words the
   passage holds, and its embedding similarity to the passage's closest sentence, averaged, reach a
-  threshold calibrated on labelled pairs (tests/fixtures/support_pairs.jsonl).
+  threshold calibrated on labelled pairs (evals/support_pairs.jsonl, `procguide calibrate-support`).
+
+The same checker gates an LLM's sentences before they are shown (answer/gate.py) and scores every
+answer in the evals (evaluation/metrics.py).
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
-from pathlib import Path
 
 import numpy as np
 
 from procguide import provisions as prov
 from procguide.answer.citations import MARKER
 from procguide.answer.sentences import split_sentences
+from procguide.config import Settings
 from procguide.tokens import tokenize
 
 _NUMBER_WORDS = {
@@ -183,39 +184,12 @@ class OfflineSupportChecker:
         return self.verdict(sentence, passage, provisions).supported
 
 
-@dataclass
-class LabelledPair:
-    sentence: str
-    passage: str
-    supported: bool
-    kind: str = ""
+def offline_checker(settings: Settings) -> OfflineSupportChecker:
+    """The offline checker with the configured embedding model and threshold."""
+    from procguide.index import load_embeddings
 
-
-def load_pairs(path: Path) -> list[LabelledPair]:
-    pairs = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            d = json.loads(line)
-            pairs.append(LabelledPair(d["sentence"], d["passage"], bool(d["supported"]), d.get("kind", "")))
-    return pairs
-
-
-def calibrate_threshold(checker: OfflineSupportChecker, pairs: Sequence[LabelledPair]) -> tuple[float, float]:
-    """(threshold, accuracy): the middle of the range of thresholds that classify the pairs best."""
-    verdicts = [checker.verdict(p.sentence, p.passage) for p in pairs]
-    scores = sorted({v.score for v in verdicts})
-    candidates = [0.0] + [(a + b) / 2 for a, b in pairwise(scores)] + [1.0]
-
-    def accuracy_at(t: float) -> float:
-        return sum(
-            v.passes(t) == p.supported for v, p in zip(verdicts, pairs, strict=True)
-        ) / len(pairs)
-
-    results = [(t, accuracy_at(t)) for t in candidates]
-    best = max(a for _, a in results)
-    tied = [t for t, a in results if a >= best - 1e-9]
-    return round(tied[len(tied) // 2], 3), best
-
-
-def accuracy(checker: OfflineSupportChecker, pairs: Sequence[LabelledPair]) -> float:
-    return sum(checker.supports(p.sentence, p.passage) == p.supported for p in pairs) / len(pairs)
+    model = load_embeddings(settings.embedding_model)
+    return OfflineSupportChecker(
+        lambda texts: np.asarray(model.embed_documents(list(texts)), dtype=np.float32),
+        settings.support_threshold,
+    )
