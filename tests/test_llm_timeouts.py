@@ -98,7 +98,7 @@ def fast_index(tmp_path_factory: pytest.TempPathFactory) -> Index:
 def _llm_assistant(index: Index, url: str) -> Assistant:
     settings = index.settings.model_copy(update={
         "answerer": "llm", "llm_model": "m", "llm_base_url": url,
-        "llm_first_token_timeout_s": 1.0, "llm_answer_timeout_s": 2.5,
+        "llm_first_token_timeout_s": 1.0, "llm_answer_timeout_s": 2.5, "support_checker": "offline",
     })
     return Assistant(settings, index, calibration=Calibration(policy=POLICY), today=date(2026, 12, 1))
 

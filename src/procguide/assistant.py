@@ -7,7 +7,9 @@ the UI, the CLI and the evals. It runs the named stages of the answer pipeline i
 4. retrieve  retrieve.hybrid_search: dense + BM25 + provisions, the asker's own law first
 5. decide    answer.decide.Decider: answer, answer with a caveat, or decline
 6. compose   answer.extractive.ExtractiveComposer (or answer.llm.LLMComposer)
-7. check     answer.citations.renumber: every marker points to a listed source
+7. check     answer.citations.renumber: every marker points to a listed source; an LLM's text was
+             checked sentence by sentence as it streamed (answer.gate.SentenceGate): only
+             sentences their cited passages support are shown, the rest withheld and counted
 8. annotate  answer.annotate.notices_for: superseded law, the Directive, Welsh, instructions
 
 Each stage can be replaced by configuration (PROCGUIDE_STAGES, PROCGUIDE_ANSWERER) or by passing
@@ -114,16 +116,28 @@ class Assistant:
             else Decider(self.index, self.vocabulary, self.calibration.policy)
         )
         composer: Composer = ExtractiveComposer(self.calibration.compose, self.settings.max_answer_sentences)
+        rewriter = REWRITERS[chosen["rewrite"]]
         if self.settings.answerer == "llm":
-            from procguide.answer.llm import LLMComposer
+            from procguide.answer.llm import LLMComposer, LLMRewriter
 
             composer = LLMComposer(self.settings, fallback=composer)
+            if self.settings.llm_rewrite_follow_ups and chosen["rewrite"] == "standard":
+                rewriter = LLMRewriter(self.settings, composer.model, rewriter)
         self.stages = _Stages(
-            rewrite=REWRITERS[chosen["rewrite"]],
+            rewrite=rewriter,
             retrieve=retriever or RETRIEVERS[chosen["retrieve"]],
             decide=decider,
             compose=composer,
         )
+
+    def warm_up(self) -> str:
+        """Load the index and the embedding model, and (with an LLM) choose the checker its
+        sentences must pass, before the first question rather than during it. Returns the
+        checker's one-line reason, or ''."""
+        self.index.passages()
+        self.index.embed_query("warm up")
+        ready = getattr(self.stages.compose, "ready", None)
+        return ready() if ready is not None else ""
 
     def recalibrated(self, calibration: Calibration) -> Assistant:
         """The same assistant (index, vocabulary, stages, sentence cache) with other weights and
@@ -238,11 +252,15 @@ class Assistant:
             pieces.append(piece)
             yield piece
         prepared.lap("compose")
-        # 7. check: markers renumbered by first use; any that point nowhere are dropped.
+        # 7. check: markers renumbered by first use; any that point nowhere are dropped. An LLM's
+        # text comes checked and numbered by the sentence gate.
         decision = draft.decision
         # A composer that gave up part-way (an LLM past its time limit) replaces what it streamed.
         raw = draft.final_text if draft.final_text is not None else "".join(pieces)
-        text, citations = renumber(raw, [h.passage for h in hits])
+        if draft.citations is not None:
+            text, citations = raw, draft.citations
+        else:
+            text, citations = renumber(raw, [h.passage for h in hits])
         if decision.declined:
             citations = []
         # 8. annotate
@@ -270,6 +288,9 @@ class Assistant:
             suggestions=decision.suggestions if decision.declined else [],
             language=query.language,
             features=evidence.features,
+            answerer=draft.answerer,
+            withheld=draft.withheld,
+            dropped_markers=draft.dropped_markers,
         )
 
 

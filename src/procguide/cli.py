@@ -157,11 +157,13 @@ def ask(
     nation: NationOption = None,
     started: StartedOption = None,
     k: Annotated[int | None, typer.Option(help="Passages to retrieve")] = None,
+    withheld: Annotated[bool, typer.Option(
+        "--withheld", help="Also show what the language model wrote that was withheld, and why")] = False,
 ) -> None:
     """Answer one question, with its sources."""
     from datetime import date
 
-    from procguide.answer.render import to_plain
+    from procguide.answer.render import to_plain, withheld_plain
     from procguide.assistant import Assistant
     from procguide.context import ContextSettings
     from procguide.index import IndexUnavailable
@@ -187,6 +189,8 @@ def ask(
         print(json.dumps(answer.as_record(), ensure_ascii=False))
     else:
         console.print(to_plain(answer), markup=False, highlight=False)
+        if withheld:
+            console.print("\n" + withheld_plain(answer), markup=False, highlight=False, style="dim")
 
 
 def _log_failure(command: str, exc: Exception) -> None:
@@ -439,24 +443,70 @@ def eval_(
 
 @app.command("calibrate-support")
 def calibrate_support(
-    pairs: Annotated[Path, typer.Option(help="Labelled sentence-passage pairs")] = Path(
-        "evals/support_pairs.jsonl"
-    ),
+    pairs: Annotated[Path | None, typer.Option(help="Labelled sentence-passage pairs")] = None,
+    split: Annotated[
+        str, typer.Option(help="The split the threshold is calibrated on (dev, heldout or all)")
+    ] = "dev",
+    by_kind: Annotated[bool, typer.Option(help="Also show each kind of pair")] = True,
 ) -> None:
-    """Find the support checker's threshold that best classifies labelled pairs."""
+    """Find the support checker's threshold that best classifies labelled pairs (on the dev split),
+    and report accuracy, precision and recall (supported = positive) on every split."""
     from procguide.answer.support import offline_checker
-    from procguide.evaluation.pairs import accuracy, calibrate_threshold, load_pairs
-
-    labelled = load_pairs(pairs)
-    settings = settings_or_exit()
-    checker = offline_checker(settings)
-    current = accuracy(checker, labelled)
-    threshold, best = calibrate_threshold(checker, labelled)
-    console.print(
-        f"{len(labelled)} pairs ({sum(p.supported for p in labelled)} supported)\n"
-        f"best threshold {threshold:.3f}: accuracy {best:.3f}\n"
-        f"current threshold {settings.support_threshold} (PROCGUIDE_SUPPORT_THRESHOLD): accuracy {current:.3f}"
+    from procguide.evaluation.pairs import (
+        PAIR_SPLITS,
+        best_thresholds,
+        calibrate_threshold,
+        load_pairs,
+        scores_at,
+        verdicts,
     )
+
+    settings = settings_or_exit()
+    path = pairs or settings.support_pairs_file
+    try:
+        labelled = load_pairs(path)
+        load_pairs(path, split)  # a split no pair carries is an error
+    except (OSError, ValueError) as exc:
+        raise failure(exc) from exc
+    checker = offline_checker(settings)
+    found = dict(zip(map(id, labelled), verdicts(checker, labelled), strict=True))
+    tuned_on = [p for p in labelled if split == "all" or p.split == split]
+    tied, _ = best_thresholds([found[id(p)] for p in tuned_on], tuned_on)
+    threshold, best = calibrate_threshold(checker, tuned_on, [found[id(p)] for p in tuned_on])
+    current = settings.support_threshold
+    splits = [s for s in PAIR_SPLITS if any(p.split == s for p in labelled)] + ["all"]
+    console.print(
+        f"{len(labelled)} pairs ({sum(p.supported for p in labelled)} supported): "
+        + ", ".join(f"{s} {sum(p.split == s for p in labelled)}" for s in splits[:-1])
+    )
+    console.print(f"best threshold on {split}: {threshold:.3f} (accuracy {best:.3f}, the same from "
+                  f"{tied[0]:.3f} to {tied[-1]:.3f}); current threshold {current} (PROCGUIDE_SUPPORT_THRESHOLD)")
+
+    def fmt(v: float | None) -> str:
+        return "–" if v is None else f"{v:.3f}"
+
+    table = Table("split", "threshold", "n", "accuracy", "precision", "recall")
+    chosen: dict[str, object] = {}
+    for name in splits:
+        subset = labelled if name == "all" else [p for p in labelled if p.split == name]
+        for t in dict.fromkeys([current, threshold]):
+            scores = scores_at([found[id(p)] for p in subset], subset, t)
+            chosen[name] = chosen.get(name) or scores
+            table.add_row(name, f"{t:.3f}", str(scores.n), fmt(scores.accuracy), fmt(scores.precision),
+                          fmt(scores.recall))
+    console.print(table)
+    if by_kind:
+        kinds = Table("kind", *[f"{s} n / acc / prec / rec" for s in splits],
+                      title=f"by kind, at the current threshold {current}")
+        names = sorted({p.kind for p in labelled})
+        for kind in names:
+            row = []
+            for name in splits:
+                k = chosen[name].by_kind.get(kind)  # type: ignore[attr-defined]
+                row.append("–" if k is None else
+                           f"{k.n} / {fmt(k.accuracy)} / {fmt(k.precision)} / {fmt(k.recall)}")
+            kinds.add_row(kind, *row)
+        console.print(kinds)
 
 
 if __name__ == "__main__":

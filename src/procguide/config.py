@@ -64,23 +64,43 @@ class Settings(BaseSettings):
     max_answer_sentences: int | None = Field(None, ge=1, le=20)
     max_question_chars: int = 2000
 
-    # Optional LLM through any OpenAI-compatible server (Ollama, vLLM, llama.cpp server). Unset
-    # PROCGUIDE_LLM_MODEL means no LLM: the built-in answerer and the offline support checker.
+    # Optional LLM, any LangChain chat model (init_chat_model). Unset PROCGUIDE_LLM_MODEL means no
+    # LLM: the built-in answerer and the offline support checker. Providers: "openai-compatible"
+    # (vLLM, llama.cpp server, LM Studio: llm_base_url ends in /v1), "ollama" (llm_base_url is
+    # Ollama's address), "azure" (Azure OpenAI: llm_base_url is the resource endpoint, llm_model
+    # the deployment), or any other init_chat_model provider name once its package is installed.
     answerer: Literal["extractive", "llm"] = "extractive"
     # Replace a stage of the answer pipeline by name, e.g. {"rewrite": "literal"} (see assistant.py).
     stages: dict[str, str] = Field(default_factory=dict)
+    llm_provider: str = "openai-compatible"
     llm_base_url: str = "http://127.0.0.1:11434/v1"
     llm_model: str | None = None
     llm_api_key: SecretStr = SecretStr("not-needed")
+    llm_api_version: str = Field("2024-10-21", description="Azure OpenAI API version")
     llm_temperature: float = 0.0
     # Longest wait for the LLM's first token, and for its whole answer, in seconds; past either
     # the user gets a one-line notice and the built-in answerer's answer.
     llm_first_token_timeout_s: float = Field(30.0, gt=0)
     llm_answer_timeout_s: float = Field(120.0, gt=0)
+    # Bounds on what the model writes: tokens it may generate, and sentences shown (the model is
+    # stopped once this many have passed the check). An answer with fewer checked sentences than
+    # llm_min_sentences is replaced by the built-in answerer's.
+    llm_max_tokens: int = Field(400, ge=16, le=8192)
+    llm_max_sentences: int = Field(6, ge=1, le=20)
+    llm_min_sentences: int = Field(1, ge=1, le=20)
+    # Where the answer rules go: "user" (in the user turn, so a chat template that drops system
+    # messages cannot lose them: the default) or "system".
+    llm_rules_in: Literal["user", "system"] = "user"
+    # A follow-up question is made standalone by the model before retrieval (else by rules only).
+    llm_rewrite_follow_ups: bool = True
 
     # The offline support checker's threshold, calibrated on labelled pairs by
     # `procguide calibrate-support`; used to check an LLM's sentences and by the evals.
     support_threshold: float = Field(0.47, ge=0, le=1)
+    # Which checker judges an LLM's sentences before they are shown: "auto" (the LLM as judge
+    # only if it classifies the labelled pairs at least as well as the offline checker, measured
+    # once per model and cached in `home`), "offline", or "llm".
+    support_checker: Literal["auto", "offline", "llm"] = "auto"
     # The labelled pairs: the threshold is calibrated on them, and an LLM judge must classify
     # them at least as well as the offline checker before it replaces it.
     support_pairs_file: Path = Field(default_factory=lambda: _shipped("evals/support_pairs.jsonl"))

@@ -21,6 +21,7 @@ from procguide import provisions as prov
 from procguide.answer.citations import strip_markers
 from procguide.answer.decide import CAVEAT, Decision
 from procguide.answer.evidence import Evidence, ScoredSentence
+from procguide.answer.result import Citation, Withheld
 from procguide.context import AskerContext, Ranking, Regime
 from procguide.retrieve import Hit
 from procguide.rewrite import Query
@@ -44,6 +45,12 @@ class Draft:
     notices: list[str] = field(default_factory=list)  # for the annotate stage
     final_text: str | None = None  # replaces the streamed text (a composer that fell back)
     fallback: Draft | None = None  # the built-in answerer's draft, for an LLM that times out
+    # Set by a composer whose text was checked sentence by sentence (answer/gate.py): the citations
+    # as numbered there, and what it withheld.
+    citations: list[Citation] | None = None
+    answerer: str = "extractive"
+    withheld: list[Withheld] = field(default_factory=list)
+    dropped_markers: list[int] = field(default_factory=list)
 
     @property
     def abstained(self) -> bool:

@@ -112,3 +112,22 @@ def to_plain(answer: Answer) -> str:
         ]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+WITHHELD_REASONS = {
+    "uncited": "cites no source",
+    "invalid-marker": "cites a source that was not given",
+    "unsupported": "its cited source does not say this",
+    "over-limit": "past the sentence limit",
+}
+
+
+def withheld_plain(answer: Answer) -> str:
+    """The debug view: what the model wrote that was not shown, and why. Never guidance."""
+    if not answer.withheld:
+        return "Nothing the language model wrote was withheld."
+    lines = [f"Withheld from the answer ({len(answer.withheld)}), not guidance:"]
+    lines += [f"- {w.sentence}  ({WITHHELD_REASONS.get(w.reason, w.reason)})" for w in answer.withheld]
+    if answer.dropped_markers:
+        lines.append("Markers that pointed to no source: " + ", ".join(f"[{n}]" for n in answer.dropped_markers))
+    return "\n".join(lines)

@@ -36,7 +36,9 @@ class Bounds(BaseModel):
 
 
 class SupportConfig(BaseModel):
-    # "auto": the LLM judge when an LLM is configured (PROCGUIDE_LLM_MODEL), else the offline one.
+    # "auto": the LLM judge only when an LLM is configured (PROCGUIDE_LLM_MODEL) and it classifies
+    # the held-out labelled pairs at least as well as the offline checker (answer/judge.py,
+    # select_checker); else the offline one. "llm" forces the judge, "offline" the offline checker.
     checker: Literal["auto", "offline", "llm"] = "auto"
     # Unset: PROCGUIDE_SUPPORT_THRESHOLD, the one the answer-time check uses too.
     threshold: float | None = None

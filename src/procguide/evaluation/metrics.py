@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import numpy as np
 
 from procguide import provisions as prov
 from procguide.answer.citations import MARKER, markers
 from procguide.answer.sentences import answer_sentences
+from procguide.answer.support import SupportChecker
 from procguide.evaluation.config import LOWER_IS_BETTER
 from procguide.evaluation.questions import Question
 from procguide.evaluation.records import AnswerRecord, CitationRecord
@@ -47,12 +48,6 @@ POOLING: dict[str, tuple[str, str, Who]] = {
     "padding_rate": ("sentences_padded", "sentences_for_padding", "answerable"),
 }
 assert tuple(POOLING) == RATE_METRICS
-
-
-class SupportChecker(Protocol):
-    name: str
-
-    def supports(self, sentence: str, passage: str, provisions: Sequence[str] = ()) -> bool: ...
 
 
 @dataclass
@@ -107,6 +102,49 @@ def _has(fact: str, text: str) -> bool:
     return re.search(fact, text, re.IGNORECASE) is not None
 
 
+def joined(cited: Sequence[CitationRecord]) -> tuple[str, list[str]]:
+    """The texts of the passages a sentence cites, joined with a blank line, and their provisions."""
+    text = "\n\n".join(cit.text for cit in cited)
+    return text, list(dict.fromkeys(pid for cit in cited for pid in cit.provisions))
+
+
+def supported_jointly(checker: SupportChecker, sentence: str, cited: Sequence[CitationRecord]) -> bool:
+    text, provisions = joined(cited)
+    return bool(checker.supports(sentence, text, provisions))
+
+
+# How an LLM answer fared at the answer check (records.py): sentences withheld for want of support
+# (not those cut for length), and answers replaced by the built-in answerer's.
+LLM, LLM_FALLBACK = "llm", "llm-fallback"
+NOT_A_FAILURE = frozenset({"over-limit"})
+
+
+def _count_answer_check(rec: AnswerRecord, sentences: Sequence[str], c: dict[str, float]) -> None:
+    if rec.answerer == LLM:
+        c["llm_answers"] = 1
+        c["withheld"] = sum(w.reason not in NOT_A_FAILURE for w in rec.withheld)
+        c["shown"] = 0 if rec.abstained else sum(map(is_substantive, sentences))
+    elif rec.answerer == LLM_FALLBACK:
+        c["llm_fallbacks"] = 1
+
+
+def answer_check_rates(scores: Sequence[QuestionScore]) -> dict[str, float]:
+    """`withheld_rate` (withheld sentences over withheld and shown substantive sentences, in
+    answers the LLM wrote) and `fallback_rate` (the share of LLM answers replaced by the built-in
+    answerer's); each only when the run has answers it counts."""
+    def total(key: str) -> float:
+        return sum(s.counts.get(key, 0) for s in scores)
+
+    out = {}
+    withheld, shown = total("withheld"), total("shown")
+    if withheld + shown:
+        out["withheld_rate"] = round(withheld / (withheld + shown), 4)
+    llm, fallbacks = total("llm_answers"), total("llm_fallbacks")
+    if llm + fallbacks:
+        out["fallback_rate"] = round(fallbacks / (llm + fallbacks), 4)
+    return out
+
+
 def score_question(q: Question, rec: AnswerRecord, checker: SupportChecker, k: int) -> QuestionScore:
     qs = QuestionScore(q.id, not q.abstain, q.tags)
     c = qs.counts
@@ -115,7 +153,10 @@ def score_question(q: Question, rec: AnswerRecord, checker: SupportChecker, k: i
     by_n = {cit.n: cit for cit in rec.citations}
     sentences = answer_sentences(rec.answer)
 
-    # Citations: validity counts every marker; coverage and support every substantive sentence.
+    # Citations: validity counts every marker, and every marker the answer check dropped because
+    # it pointed to no passage sent to the model; coverage and support every substantive sentence.
+    # A sentence is judged against all the passages it cites together, as ALCE does: one support
+    # pair per sentence with citations.
     if not rec.abstained:
         found = markers(rec.answer)
         c["markers"] = len(found)
@@ -124,17 +165,25 @@ def score_question(q: Question, rec: AnswerRecord, checker: SupportChecker, k: i
             qs.problems.append("a citation marker points to no listed source")
         for sentence in filter(is_substantive, sentences):
             c["sentences"] = c.get("sentences", 0) + 1
-            cited = [by_n[n] for n in markers(sentence) if n in by_n]
+            cited = [by_n[n] for n in dict.fromkeys(markers(sentence)) if n in by_n]
             if markers(sentence):
                 c["sentences_cited"] = c.get("sentences_cited", 0) + 1
             else:
                 qs.problems.append(f"uncited sentence: {sentence[:80]}")
-            for cit in cited:
+            if cited:
                 c["pairs"] = c.get("pairs", 0) + 1
-                if checker.supports(sentence, cit.text, cit.provisions):
+                if supported_jointly(checker, sentence, cited):
                     c["pairs_supported"] = c.get("pairs_supported", 0) + 1
                 else:
-                    qs.problems.append(f"[{cit.n}] does not support: {sentence[:80]}")
+                    cites = "".join(f"[{cit.n}]" for cit in cited)
+                    verb = "does" if len(cited) == 1 else "do"
+                    qs.problems.append(f"{cites} {verb} not support: {sentence[:80]}")
+    if rec.dropped_markers:
+        c["markers"] = c.get("markers", 0) + len(rec.dropped_markers)
+        c.setdefault("markers_valid", 0)
+        qs.problems.append(f"{len(rec.dropped_markers)} citation markers pointed to no passage sent to "
+                           "the model and were dropped")
+    _count_answer_check(rec, sentences, c)
 
     if q.abstain:
         c["should_abstain"] = 1
@@ -234,7 +283,8 @@ def aggregate(scores: Sequence[QuestionScore], empty: float | None = 1.0) -> dic
     latencies = np.array([s.counts.get("latency_ms", 0.0) for s in scores] or [0.0])
     metrics["latency_p50_ms"] = float(np.percentile(latencies, 50))
     metrics["latency_p95_ms"] = float(np.percentile(latencies, 95))
-    return {name: None if metrics[name] is None else round(metrics[name], 4) for name in METRICS}
+    out: dict[str, Any] = {name: None if metrics[name] is None else round(metrics[name], 4) for name in METRICS}
+    return out | answer_check_rates(scores)
 
 
 BOOTSTRAP_RESAMPLES = 1000

@@ -27,6 +27,8 @@ from procguide.evaluation.records import AnswerRecord
 # Tags for how a question is asked, shown in their own table before the topic tags.
 STYLE_TAGS = ("scenario", "colloquial", "terse", "acronym", "welsh-language", "follow-up",
               "topic-switch", "formal", "injection")
+# Extra metrics of LLM answers (metrics.answer_check_rates), shown only when a run has them.
+ANSWER_CHECK_METRICS = ("withheld_rate", "fallback_rate")
 TAG_COLUMNS = ("n", "fact_recall", "false_abstention_rate", "abstention_accuracy",
                "cited_source_recall", "padding_rate")
 
@@ -98,6 +100,9 @@ def report_markdown(report: dict[str, Any], records: Sequence[AnswerRecord]) -> 
     which = f"the {split} split" if split else "all questions"
     heading = (f"# Eval report\n\n{report['n']} questions ({which}), top {report['k']} passages, "
                f"support judged by the {checker} checker.\n")
+    if report.get("support_checker_reason"):
+        reason = str(report["support_checker_reason"])
+        heading += f"\n{reason[:1].upper()}{reason[1:]}.\n"
     lines = [heading]
     if report["bounds_failed"]:
         lines.append("**Bounds missed:** " + "; ".join(report["bounds_failed"]) + "\n")
@@ -112,6 +117,16 @@ def report_markdown(report: dict[str, Any], records: Sequence[AnswerRecord]) -> 
         cells = [_fmt(m, report["metrics"].get(m)), _interval(m, report)]
         cells += [_fmt(m, b.get(m)) for b in report["baselines"].values()]
         lines.append(f"| {m}{arrow} | " + " | ".join(cells) + " |")
+    extra = [m for m in ANSWER_CHECK_METRICS if report["metrics"].get(m) is not None]
+    for m in extra:
+        cells = [_fmt(m, report["metrics"][m]), "–"] + [_fmt(m, b.get(m)) for b in report["baselines"].values()]
+        lines.append(f"| {m} (lower is better) | " + " | ".join(cells) + " |")
+    if extra:
+        lines.append(
+            "\n`withheld_rate`: of the sentences the LLM wrote (shown or withheld), the share the answer "
+            "check withheld as unsupported, uncited or wrongly cited; `fallback_rate`: the share of LLM "
+            "answers replaced by the built-in answerer's."
+        )
     settings = report.get("bootstrap_settings", {})
     lines.append(
         f"\nThe interval is a bootstrap percentile interval: the questions resampled with "

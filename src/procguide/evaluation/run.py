@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from procguide.answer.support import offline_checker
 from procguide.config import Settings
 from procguide.evaluation.config import Bounds, EvalConfig
 from procguide.evaluation.metrics import QuestionScore, SupportChecker, aggregate, score_run
@@ -28,14 +27,18 @@ class EvalRun:
     report: dict[str, Any]
 
 
-def support_checker(settings: Settings, config: EvalConfig) -> SupportChecker:
-    """The LLM judge when an LLM is configured (or asked for), otherwise the offline checker."""
-    wanted = config.support.checker
-    if wanted == "llm" or (wanted == "auto" and settings.llm_model):
-        from procguide.answer.judge import LLMJudge
+def choose_support_checker(settings: Settings, config: EvalConfig) -> tuple[SupportChecker, str]:
+    """The checker that judges support, and why (answer/judge.py, select_checker): with
+    `support.checker` "auto" (the default), the LLM judge only when an LLM is configured and it
+    classifies the held-out labelled pairs at least as well as the offline checker; "offline"
+    always the offline checker; "llm" the judge, unmeasured."""
+    from procguide.answer.judge import select_checker
 
-        return LLMJudge(settings)
-    return offline_checker(_with_threshold(settings, config))
+    return select_checker(_with_threshold(settings, config), config.support.checker)
+
+
+def support_checker(settings: Settings, config: EvalConfig) -> SupportChecker:
+    return choose_support_checker(settings, config)[0]
 
 
 def _with_threshold(settings: Settings, config: EvalConfig) -> Settings:
@@ -58,7 +61,7 @@ def run_eval(
 ) -> EvalRun:
     """`questions` are those of `split` already (questions.select_split); the split is recorded
     in the report."""
-    checker = support_checker(settings, config)
+    checker, reason = choose_support_checker(settings, config)
     k = config.k
     baseline_metrics: dict[str, dict[str, float]] = {}
     if answers is not None:
@@ -82,5 +85,6 @@ def run_eval(
     failures = bounds.failures(metrics)
     report = report_json(k, metrics, scores, records, baseline_metrics, failures, split)
     report["support_checker"] = checker.name
+    report["support_checker_reason"] = reason
     write_report(out, report, records)
     return EvalRun(metrics, scores, records, baseline_metrics, failures, report)

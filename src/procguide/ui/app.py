@@ -156,9 +156,10 @@ def launch_options(settings: Settings) -> dict[str, Any]:
 def launch(host: str | None = None, port: int | None = None, assistant: Assistant | None = None) -> None:
     settings = get_settings()
     assistant = assistant or Assistant(settings)
-    # Load the index and the model before the first question, not during it.
-    assistant.index.passages()
-    assistant.index.embed_query("warm up")
+    # Load the index and the model (and choose the LLM's checker) before the first question.
+    reason = assistant.warm_up()
+    if reason:
+        print(f"Answers from {settings.llm_model} are checked by the {reason}")
     build_ui(assistant).launch(
         server_name=host or settings.host,
         server_port=port or settings.port,
