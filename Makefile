@@ -43,7 +43,7 @@ test-fast: setup
 	$(BIN)/pytest -q -m fast
 
 # procguide's LLM path against a real small model (not part of `make test`: the first run compiles
-# llama.cpp, about 20 minutes on 2 cores). scripts/llm-server builds .venv-llm and serves Gemma 3
+# llama.cpp: 5.5 minutes here, on 2 cores). scripts/llm-server builds .venv-llm and serves Gemma 3
 # 270M from PyPI; the tests hold its answers to the guarantees and write llm-out/real-llm-figures.json
 # (evals/real-llm.md). The server is stopped however the tests end.
 test-llm: setup

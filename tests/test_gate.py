@@ -134,3 +134,18 @@ def test_markup_a_model_writes_is_kept_as_text_and_judged_like_any_claim():
     released = run(g, f"{GOOD} See [the guidance](https://evil.example/x) <img src=x> for more [1].")
     assert released == [GOOD]
     assert g.withheld[0].reason == "unsupported" and "evil.example" in g.withheld[0].sentence
+
+
+def test_a_copied_passage_heading_states_nothing_and_is_withheld_without_blame():
+    # A weak model copies the prompt's "[1] Title — locator" lines; they cite, and share every word
+    # with the source, but say nothing.
+    g = gate()
+    assert run(g, f"[1] Procurement Act 2023 — Section 33. {GOOD}") == [GOOD]
+    assert [(w.sentence, w.reason) for w in g.withheld] == [("[1] Procurement Act 2023 — Section 33.", "heading")]
+    g = gate()  # nearly the heading ("the", one word added) is still only the heading
+    assert run(g, "The Procurement Act 2023 — Section 33 [1].") == []
+    assert [w.reason for w in g.withheld] == ["heading"]
+    g = gate()  # a statement about the provision is judged as one (and this one is supported)
+    assert run(g, "Section 33 of the Procurement Act 2023 applies [1].") == [
+        "Section 33 of the Procurement Act 2023 applies [1]."]
+    assert g.withheld == []

@@ -122,3 +122,32 @@ def test_the_judge_reads_a_reasoning_reply(tmp_path):
         judge = LLMJudge(configured(tmp_path, server.url))
         assert judge.supports("It lasts five years [1].", "The term is three years.") is False
     assert "CLAIM: It lasts five years." in user_turn(server.requests[0]["messages"])
+
+
+def test_the_ui_does_not_wait_for_the_measurement(tmp_path, offline, monkeypatch):
+    """At start-up (wait=False) the offline checker gates answers at once; the judge takes over
+    when its measurement, in the background, has earned it."""
+    import threading
+
+    from procguide.answer import judge
+    from procguide.answer.llm import LLMComposer
+
+    measured = threading.Event()
+    real_select = judge.select_checker
+
+    def slow_select(settings, wanted="auto"):
+        measured.wait(10)  # held until the test has seen the offline checker in place
+        return real_select(settings, wanted, offline=offline)
+
+    monkeypatch.setattr(judge, "select_checker", slow_select)
+    with FakeChatServer(oracle) as server:
+        composer = LLMComposer(configured(tmp_path, server.url))
+        reason = composer.ready(wait=False)
+        assert reason.startswith("offline checker, while the LLM judge is measured")
+        assert isinstance(composer.checker, OfflineSupportChecker)
+        measured.set()
+        measuring = next(t for t in threading.enumerate() if t.name == "judge-measure")
+        measuring.join(300)
+        assert not measuring.is_alive()
+    assert composer.ready().startswith("LLM judge (model m): it scored 1.00"), composer.ready()
+    assert isinstance(composer.checker, LLMJudge)

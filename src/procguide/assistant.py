@@ -130,14 +130,14 @@ class Assistant:
             compose=composer,
         )
 
-    def warm_up(self) -> str:
+    def warm_up(self, wait: bool = True) -> str:
         """Load the index and the embedding model, and (with an LLM) choose the checker its
-        sentences must pass, before the first question rather than during it. Returns the
-        checker's one-line reason, or ''."""
+        sentences must pass, before the first question rather than during it; `wait` False lets
+        a slow choice finish in the background. Returns the checker's one-line reason, or ''."""
         self.index.passages()
         self.index.embed_query("warm up")
         ready = getattr(self.stages.compose, "ready", None)
-        return ready() if ready is not None else ""
+        return ready(wait) if ready is not None else ""
 
     def recalibrated(self, calibration: Calibration) -> Assistant:
         """The same assistant (index, vocabulary, stages, sentence cache) with other weights and

@@ -175,7 +175,13 @@ def ask(
         except ValueError as exc:
             raise ValueError(f"--started takes a date as YYYY-MM-DD, for example 2025-01-15; got '{started}'") from exc
         context = ContextSettings(nation=nation, started=start)
-        answer = Assistant(settings_or_exit()).ask(question, filters=filters, k=k, context=context)
+        settings = settings_or_exit()
+        assistant = Assistant(settings)
+        if settings.answerer == "llm":
+            with err.status("Choosing the support checker for the LLM's answers "
+                            "(measured once per model, then cached)..."):
+                assistant.warm_up()
+        answer = assistant.ask(question, filters=filters, k=k, context=context)
     except ValueError as exc:
         raise failure(exc, 2) from exc
     except IndexUnavailable as exc:

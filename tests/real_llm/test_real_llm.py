@@ -12,7 +12,7 @@ answer record is held to what procguide guarantees whatever the model writes:
    answer points to a listed citation;
 2. each such sentence is supported by its cited passages judged together (the offline checker);
 3. the text never holds NOT_COVERED, a markdown link or image, or a raw HTML tag;
-4. an `llm` answer that withheld statements says so in a notice;
+4. an `llm` answer that withheld statements says so in a notice (a decline shows none of them);
 5. an `llm-fallback` answer has a notice saying the built-in answer was shown instead;
 6. every answer comes back within the answer timeout plus a margin (bounded, not fast).
 
@@ -209,7 +209,7 @@ def violations(record: dict[str, Any], checker: Any) -> list[str]:
         if pattern.search(text):
             out.append(f"[3] {qid}: answer text holds a {what}: {text[:300]!r}")
     # 4. withheld statements are announced (an over-limit cut by its own notice).
-    if answerer == "llm" and withheld:
+    if answerer == "llm" and withheld and not record.get("abstained"):  # a decline shows none of it
         unsupported = [w for w in withheld if w.get("reason") != "over-limit"]
         if unsupported and not any(WITHHELD_NOTICE.search(n) for n in notices):
             out.append(f"[4] {qid}: {len(unsupported)} withheld, no notice says so: {notices!r}")

@@ -8,6 +8,7 @@ complete, checks it:
 - a sentence left with no marker is withheld ("uncited");
 - a cited sentence is checked against its cited passages judged together (the support checker the
   evals use); one they do not support is withheld ("unsupported");
+- a sentence that only copies a passage's heading is withheld ("heading");
 - a sentence that passes is renumbered (sources numbered by first use) and released.
 
 "NOT_COVERED" anywhere, an empty reply, or a reply that opens with a refusal makes the whole answer
@@ -51,6 +52,9 @@ _RANGE = re.compile(r"(\d{1,3})\s*(?:[-–—]|to)\s*(\d{1,3})")
 # A marker written after the full stop ("... three years. [1]") belongs to the sentence before it.
 _TRAILING_MARKERS = re.compile(r"([.!?])((?:\s*\[\d{1,3}\])+)")
 _MAX_RANGE = 10
+# Withheld for a reason other than the sources not supporting it: cut at the sentence limit, or a
+# copy of a passage's heading ("[1] Title — locator") that states nothing.
+NOT_A_FAILURE = frozenset({"over-limit", "heading"})
 
 
 def _expand(numbers: str) -> str:
@@ -140,6 +144,9 @@ class SentenceGate:
         claim = MARKER.sub("", sentence)
         claim = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s{2,}", " ", claim)).strip()
         passages = [self.sources[n - 1] for n in valid]
+        if any(_is_heading(claim, p) for p in passages):
+            self.withheld.append(Withheld(sentence, "heading", tuple(cited)))
+            return None
         joined = "\n\n".join(strip_markers(p.text) for p in passages)
         provisions = [pid for p in passages for pid in p.provisions]
         if not self.checker.supports(claim, joined, provisions):
@@ -158,3 +165,17 @@ class SentenceGate:
 
         text = MARKER.sub(replace, sentence)
         return re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r" {2,}", " ", text)).strip()
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def _is_heading(claim: str, passage: Passage) -> bool:
+    """The claim is the passage's heading as the prompt showed it (title, locator), or nearly: all
+    but a word or so of it is heading words ("... for NHS health care services ..."). A statement
+    adds words of its own."""
+    said = _words(claim)
+    heading = set(_words(f"{passage.title} {passage.locator}"))
+    found = sum(w in heading for w in said)
+    return found >= 3 and found >= len(said) - 1

@@ -37,6 +37,7 @@ CACHE_FILE = "judge-cache.json"
 # share of the unsupported ones; a judge that answers (almost) always the same is degenerate.
 MIN_EACH_CLASS = 0.5
 MEASURE_WORKERS = 4
+JUDGE_MAX_TOKENS = 64
 
 
 def _verdict(text: str) -> bool:
@@ -54,7 +55,8 @@ class LLMJudge:
 
     def __init__(self, settings: Settings, model: Any = None):
         self.settings = settings
-        self.model = model or chat_model(settings)
+        # A verdict is a word: a judge that rambles is cut short (and, with no YES, says NO).
+        self.model = model or chat_model(settings.model_copy(update={"llm_max_tokens": JUDGE_MAX_TOKENS}))
 
     def messages(self, sentence: str, passage: str) -> list[tuple[str, str]]:
         claim = re.sub(r"\s+([.,;:!?])", r"\1", MARKER.sub("", sentence)).strip()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -21,7 +22,7 @@ from procguide.answer.citations import strip_markers
 from procguide.answer.decide import DECLINE, Decision
 from procguide.answer.evidence import Evidence
 from procguide.answer.extractive import Draft
-from procguide.answer.gate import NOT_COVERED, SentenceGate, SupportChecker
+from procguide.answer.gate import NOT_A_FAILURE, NOT_COVERED, SentenceGate, SupportChecker
 from procguide.config import Settings
 from procguide.context import AskerContext, Ranking, describe
 from procguide.retrieve import Hit
@@ -69,8 +70,13 @@ def provider_options(settings: Settings) -> tuple[str, dict[str, Any]]:
     key = settings.llm_api_key.get_secret_value()
     common: dict[str, Any] = {"temperature": settings.llm_temperature}
     if provider == "openai":
-        return provider, {**common, "base_url": settings.llm_base_url, "api_key": key, "timeout": timeout,
-                          "max_retries": 0, "max_tokens": settings.llm_max_tokens}
+        options = {**common, "base_url": settings.llm_base_url, "api_key": key, "timeout": timeout,
+                   "max_retries": 0, "max_tokens": settings.llm_max_tokens}
+        if settings.llm_provider.lower() == "openai-compatible":
+            # langchain-openai sends the bound as max_completion_tokens, which some servers ignore
+            # (llama-cpp-python's: one answer ran 593 s); they all read max_tokens, so send both.
+            options["extra_body"] = {"max_tokens": settings.llm_max_tokens}
+        return provider, options
     if provider == "azure_openai":
         return provider, {**common, "azure_endpoint": settings.llm_base_url, "api_key": key,
                           "azure_deployment": settings.llm_model, "api_version": settings.llm_api_version,
@@ -203,17 +209,37 @@ class LLMComposer:
         assert self._checker is not None
         return self._checker
 
-    def ready(self) -> str:
+    def ready(self, wait: bool = True) -> str:
         """Choose the support checker the model's sentences must pass (answer/judge.py: the LLM
         judge only once it has matched the offline checker on the labelled pairs, cached per
-        model); the one-line reason. The UI calls this at start-up, so no asker waits for it."""
+        model); the one-line reason. With `wait` False (the UI at start-up) a measurement not yet
+        cached runs in the background, and the offline checker gates answers until it is done."""
         if self._checker is not None:
             return self._checker_reason
+        if not wait and self.settings.support_checker == "auto":
+            from procguide.answer.support import offline_checker
+
+            self._checker = offline_checker(self.settings)
+            self._checker_reason = ("offline checker, while the LLM judge is measured on the labelled "
+                                    "pairs in the background")
+            threading.Thread(target=self._select, name="judge-measure", daemon=True).start()
+            return self._checker_reason
+        self._select()
+        return self._checker_reason
+
+    def _select(self) -> None:
         from procguide.answer.judge import select_checker
 
-        self._checker, self._checker_reason = select_checker(self.settings, self.settings.support_checker)
-        log.info("answer check: %s", self._checker_reason)
-        return self._checker_reason
+        try:
+            checker, reason = select_checker(self.settings, self.settings.support_checker)
+        except Exception as exc:  # in the background: keep the checker in place, say why in the log
+            log.warning("choosing the support checker failed (%s); the offline checker stays", exc)
+            log.debug("support checker choice", exc_info=True)
+            if self._checker is not None:
+                return
+            raise
+        self._checker, self._checker_reason = checker, reason  # one swap, between answers' checks
+        log.info("answer check: %s", reason)
 
     def compose(
         self,
@@ -295,7 +321,7 @@ class LLMComposer:
             yield (" " if shown else "") + " ".join(held)
         draft.final_text = " ".join(gate.shown)
         draft.citations = gate.citations
-        unsupported = [w for w in gate.withheld if w.reason != "over-limit"]
+        unsupported = [w for w in gate.withheld if w.reason not in NOT_A_FAILURE]
         if unsupported:
             draft.notices.append(withheld_notice(len(unsupported)))
         if failure is not None:

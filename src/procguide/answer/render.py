@@ -119,6 +119,7 @@ WITHHELD_REASONS = {
     "invalid-marker": "cites a source that was not given",
     "unsupported": "its cited source does not say this",
     "over-limit": "past the sentence limit",
+    "heading": "only repeats a source's heading",
 }
 
 

@@ -32,7 +32,7 @@ class Withheld:
     """A sentence an LLM wrote that was not shown: why, and the markers it carried."""
 
     sentence: str
-    reason: str  # uncited, unsupported, invalid-marker, over-limit
+    reason: str  # uncited, unsupported, invalid-marker, heading, over-limit
     markers: tuple[int, ...] = ()
 
     def as_record(self) -> dict[str, Any]:

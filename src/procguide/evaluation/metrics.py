@@ -17,6 +17,7 @@ import numpy as np
 
 from procguide import provisions as prov
 from procguide.answer.citations import MARKER, markers
+from procguide.answer.gate import NOT_A_FAILURE
 from procguide.answer.sentences import answer_sentences
 from procguide.answer.support import SupportChecker
 from procguide.evaluation.config import LOWER_IS_BETTER
@@ -116,7 +117,6 @@ def supported_jointly(checker: SupportChecker, sentence: str, cited: Sequence[Ci
 # How an LLM answer fared at the answer check (records.py): sentences withheld for want of support
 # (not those cut for length), and answers replaced by the built-in answerer's.
 LLM, LLM_FALLBACK = "llm", "llm-fallback"
-NOT_A_FAILURE = frozenset({"over-limit"})
 
 
 def _count_answer_check(rec: AnswerRecord, sentences: Sequence[str], c: dict[str, float]) -> None:

@@ -157,7 +157,7 @@ def launch(host: str | None = None, port: int | None = None, assistant: Assistan
     settings = get_settings()
     assistant = assistant or Assistant(settings)
     # Load the index and the model (and choose the LLM's checker) before the first question.
-    reason = assistant.warm_up()
+    reason = assistant.warm_up(wait=False)
     if reason:
         print(f"Answers from {settings.llm_model} are checked by the {reason}")
     build_ui(assistant).launch(
