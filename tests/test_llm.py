@@ -85,3 +85,43 @@ def test_an_injection_in_the_question_reaches_the_llm_only_as_data(assistant):
     content = server.requests[0]["messages"][-1]["content"]
     assert QUESTION in content and not re.search("ignore previous instructions", content, re.IGNORECASE)
     assert answer.notices and "instruction" in answer.notices[0]
+
+
+HISTORY = [
+    {"role": "user", "content": "How long can a contract reserved for a mutual last under the Procurement Act 2023?"},
+    {"role": "assistant", "content": "Under section 33 of the Procurement Act 2023, it can last five years [1]."},
+]
+STANDALONE = ("Can a public service mutual that won a contract reserved under section 33 of the Procurement "
+              "Act 2023 take part in the next reserved procurement for the same services?")
+
+
+def test_a_follow_up_is_made_standalone_by_the_model_before_the_search(assistant):
+    def reply(m):
+        if "Rewrite the user's LAST question" in m[-1]["content"]:
+            return STANDALONE
+        n = passage_number(m, "has not entered into a comparable contract")
+        return (f"Under section 33(5) of the Procurement Act 2023, a mutual can bid only if it has not entered "
+                f"into a comparable contract in the three years ending on the day the new contract is awarded [{n}].")
+
+    with FakeChatServer(reply) as server:
+        answer = llm_assistant(assistant, server.url).ask("and can they bid again next time?", history=HISTORY)
+    rewrite, compose = server.requests
+    assert "LAST QUESTION: and can they bid again next time?" in rewrite["messages"][-1]["content"]
+    assert f"QUESTION: {STANDALONE}" in compose["messages"][-1]["content"]
+    assert answer.answerer == "llm" and "the new contract is awarded [1]" in answer.text, answer.withheld
+    assert any(p.passage.provisions and "uk-pa-2023:s-33" in p.passage.provisions[0] for p in answer.retrieved)
+
+
+def test_a_failed_rewrite_keeps_the_rules_reading_of_the_follow_up(assistant):
+    def reply(m):
+        if "Rewrite the user's LAST question" in m[-1]["content"]:
+            return 500
+        n = passage_number(m, "has not entered into a comparable contract")
+        return (f"Under section 33(5) of the Procurement Act 2023, a mutual can bid only if it has not entered "
+                f"into a comparable contract in the three years ending on the day the new contract is awarded [{n}].")
+
+    with FakeChatServer(reply) as server:
+        answer = llm_assistant(assistant, server.url).ask("and can they bid again next time?", history=HISTORY)
+    assert len(server.requests) == 2 and not answer.abstained
+    assert server.requests[1]["messages"][-1]["content"].endswith(
+        f"QUESTION: {HISTORY[0]['content']} and can they bid again next time?")  # the rules' reading
