@@ -5,6 +5,7 @@ happens in the modules it calls. Heavy libraries load inside the commands that n
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -513,6 +514,94 @@ def calibrate_support(
                            f"{k.n} / {fmt(k.accuracy)} / {fmt(k.precision)} / {fmt(k.recall)}")
             kinds.add_row(kind, *row)
         console.print(kinds)
+
+
+feedback_app = typer.Typer(
+    help="The users' thumbs up and down on answers: export them as CSV, or summarise them.",
+    no_args_is_help=True,
+)
+app.add_typer(feedback_app, name="feedback")
+
+DAYS_SHOWN = 14
+SinceOption = Annotated[
+    str | None, typer.Option(help="Only feedback given on or after this day (UTC), YYYY-MM-DD")
+]
+
+
+def _since(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError as exc:
+        raise failure(ValueError(
+            f"--since takes a date as YYYY-MM-DD, for example 2026-01-15; got '{value}'")) from exc
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Annotated[Path | None, typer.Option(help="The CSV file to write (default: standard output)")] = None,
+    since: SinceOption = None,
+) -> None:
+    """Write the feedback as CSV: time, rating, comment, question, answer, citations, context and
+    settings, one row per rated answer."""
+    import sys
+
+    from procguide.feedback import FeedbackStore, FeedbackUnavailable
+
+    day = _since(since)
+    store = FeedbackStore.for_settings(settings_or_exit())
+    try:
+        written = store.export_csv(out or sys.stdout, since=day)
+    except FeedbackUnavailable as exc:
+        raise failure(exc, 2) from exc
+    where = f" to {out}" if out else ""
+    err.print(f"{written} rows of feedback written{where} (from {store.path})", markup=False,
+              highlight=False)
+
+
+@feedback_app.command("stats")
+def feedback_stats(
+    since: SinceOption = None,
+    recent: Annotated[int, typer.Option(min=0, help="Latest thumbs-down questions shown")] = 5,
+) -> None:
+    """Summarise the feedback: thumbs up and down, the share up, comments, by answerer and by day,
+    and the latest questions whose answers got a thumbs down."""
+    from rich.text import Text
+
+    from procguide.feedback import FeedbackStore, FeedbackUnavailable
+
+    day = _since(since)
+    store = FeedbackStore.for_settings(settings_or_exit())
+    try:
+        stats = store.stats(since=day, recent=recent)
+    except FeedbackUnavailable as exc:
+        raise failure(exc, 2) from exc
+    if not stats.total:
+        console.print(f"No feedback yet{f' since {day}' if day else ''} in {store.path}",
+                      markup=False, highlight=False)
+        return
+
+    def share(up: int, total: int) -> str:
+        return f"{up / total:.0%}" if total else "–"
+
+    table = Table("", "ratings", "up", "down", "share up", title=Text(f"Feedback in {store.path}"))
+    table.add_row("all", str(stats.total), str(stats.up), str(stats.down), share(stats.up, stats.total))
+    for name, tally in stats.by_answerer.items():
+        table.add_row(Text(f"answerer: {name}"), str(tally.total), str(tally.up), str(tally.down),
+                      share(tally.up, tally.total))
+    days = list(stats.by_day.items())
+    for name, tally in days[-DAYS_SHOWN:]:
+        table.add_row(name, str(tally.total), str(tally.up), str(tally.down), share(tally.up, tally.total))
+    console.print(table)
+    if len(days) > DAYS_SHOWN:
+        console.print(f"(the latest {DAYS_SHOWN} of {len(days)} days with feedback; --since narrows)",
+                      markup=False, highlight=False)
+    console.print(f"{stats.with_comment} with a comment", markup=False, highlight=False)
+    if stats.recent_down:
+        # Questions and comments are what users typed: shown as text, never as markup.
+        down = Table("time (UTC)", "question", "comment", "answerer", title="Latest thumbs down")
+        for vote in stats.recent_down:
+            down.add_row(vote.time, Text(vote.question), Text(vote.comment), Text(vote.answerer))
+        console.print(down)
 
 
 if __name__ == "__main__":

@@ -107,6 +107,8 @@ class Settings(BaseSettings):
 
     # Where the CLI writes the traceback of an unexpected failure; unset: procguide.log in `home`.
     log_file: Path | None = None
+    # The users' thumbs up or down on answers (SQLite); unset: feedback.sqlite3 in `home`.
+    feedback_file: Path | None = None
 
     # Web UI. Questions answered at once (an LLM wait holds one slot), and questions waiting.
     host: str = "127.0.0.1"
