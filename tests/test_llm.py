@@ -125,3 +125,23 @@ def test_a_failed_rewrite_keeps_the_rules_reading_of_the_follow_up(assistant):
     assert len(server.requests) == 2 and not answer.abstained
     assert server.requests[1]["messages"][-1]["content"].endswith(
         f"QUESTION: {HISTORY[0]['content']} and can they bid again next time?")  # the rules' reading
+
+
+def test_the_directive_notice_follows_what_the_answer_says_not_what_its_passages_mention(assistant):
+    """A UK answer about section 33 alone gets no Directive notice, though its cited passage also
+    mentions Article 77; an answer that speaks of the Directive does."""
+    from procguide.answer.annotate import DIRECTIVE_NOTICE
+
+    def reply(m):
+        n = passage_number(m, "maximum term of five years")
+        return (f"Under section 33 of the Procurement Act 2023, a contract reserved to a public service "
+                f"mutual can run for a maximum term of five years [{n}].")
+
+    with FakeChatServer(reply) as server:
+        answer = llm_assistant(assistant, server.url).ask(
+            "How long can a contract reserved for a mutual last under the Procurement Act 2023?")
+    assert answer.answerer == "llm" and "Directive" not in answer.text
+    assert any(pid.startswith("eu-dir-2014-24") for c in answer.citations for pid in c.passage.provisions)
+    assert DIRECTIVE_NOTICE not in answer.notices
+    directive = assistant.ask("How long could a reserved contract last under Article 77 of the Directive?")
+    assert "Article 77" in directive.text and DIRECTIVE_NOTICE in directive.notices

@@ -265,7 +265,7 @@ class Assistant:
             citations = []
         # 8. annotate
         notices = notices_for([c.passage for c in citations], ranking, query.language,
-                              [*prepared.notices, *draft.notices])
+                              [*prepared.notices, *draft.notices], text)
         if not decision.declined:
             notices += disagreement_notices([(c.n, c.passage) for c in citations],
                                             [h.passage for h in hits], query.focus or query.text)

@@ -19,10 +19,15 @@ DIRECTIVE_NOTICE = (
 )
 
 
+# The answer speaks of the Directive: by name, or by an Article (UK law has sections and regulations).
+_NAMES_DIRECTIVE = re.compile(r"\bDirective\b|\bArticles?\s+\d", re.IGNORECASE)
+
+
 def notices_for(
-    cited: Sequence[Passage], ranking: Ranking, language: str, screened: Sequence[str] = ()
+    cited: Sequence[Passage], ranking: Ranking, language: str, screened: Sequence[str] = (), text: str = ""
 ) -> list[str]:
-    """Every notice an answer needs, in the order they are shown."""
+    """Every notice an answer needs, in the order they are shown. The Directive notice needs an
+    answer `text` that speaks of the Directive, not only a cited passage that mentions it."""
     notices = list(screened)
     if language == "cy":
         notices.append(WELSH_NOTICE)
@@ -31,7 +36,7 @@ def notices_for(
     notices += superseded_notices(
         p for p in cited if ranking.relation(_instrument_of(p)) not in ("governing",)
     )
-    if "background" in relations and any(
+    if "background" in relations and _NAMES_DIRECTIVE.search(text) and any(
         pid.startswith("eu-dir-2014-24") for p in cited for pid in p.provisions
     ):
         notices.append(DIRECTIVE_NOTICE)
