@@ -74,6 +74,25 @@ def test_a_welsh_council_buying_home_care_today_is_under_the_procurement_act():
     assert governing_regime(ctx).governing == ("uk-pa-2023",)
 
 
+def test_the_nation_comes_from_welsh_places_and_bodies_not_from_english_lookalikes():
+    # "went" is the soft mutation of Gwent; an English question using it is not about Wales.
+    shipped = load_vocabulary(Path(__file__).resolve().parents[1] / "knowledge" / "vocabulary.yaml")
+
+    def nation(question: str) -> str | None:
+        return infer_context(question, None, shipped, ContextSettings(), TODAY).nation
+
+    assert nation("Our tender went out in November 2024. How long can a reserved contract last?") is None
+    assert nation("We're commissioning in Blaenau Gwent. Can we reserve it?") == "Wales"
+    assert nation("Rydyn ni'n gyngor yng Ngwent. Allwn ni gadw contract?") == "Wales"
+    assert nation("I'm the commissioning manager for a Welsh county council. Can we reserve it?") == "Wales"
+    assert nation("We're a Welsh city and county council buying day care.") == "Wales"
+
+
+def test_a_welsh_question_gives_its_start_date_with_comisiynu():
+    ctx = context_of("Rydyn ni'n ail-gomisiynu podiatreg o fis Ebrill 2026: pa reolau sy'n berthnasol?")
+    assert ctx.started == date(2026, 4, 1) and ctx.origin["started"] == "question"
+
+
 def test_a_tender_advertised_before_24_february_2025_is_under_pcr_2015():
     ctx = context_of("Our tender was advertised in November 2024. How long can a reserved contract last?")
     assert ctx.started == date(2024, 11, 1) and ctx.origin["started"] == "question"

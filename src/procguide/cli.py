@@ -604,5 +604,121 @@ def feedback_stats(
         console.print(down)
 
 
+training_app = typer.Typer(
+    help="Training mode: ready sessions of scenarios for a facilitator, and session packs.",
+    no_args_is_help=True,
+)
+app.add_typer(training_app, name="training")
+
+
+@training_app.command("list")
+def training_list() -> None:
+    """The ready training sessions (knowledge/training/sessions.yaml): id, title, audience,
+    length and how many scenarios each has."""
+    from rich.text import Text
+
+    from procguide.evaluation.questions import QuestionFileError
+    from procguide.training import list_sessions, load_session
+
+    settings = settings_or_exit()
+    try:
+        sessions = list_sessions(settings)
+    except QuestionFileError as exc:
+        raise failure(exc, 2) from exc
+    table = Table("id", "session", "audience", "minutes", "scenarios", title="Training sessions",
+                  show_lines=True)
+    broken = []
+    for info in sessions:
+        try:
+            count = str(len(load_session(info.id, settings).scenarios))
+        except QuestionFileError as exc:
+            count = "unreadable"
+            broken.append(exc)
+        about = Text(info.title, style="bold")
+        if info.description:
+            about.append("\n" + info.description, style="dim")
+        table.add_row(Text(info.id), about, Text(info.audience), str(info.duration or ""), count)
+    console.print(table)
+    console.print("procguide training pack SESSION --out pack.docx (or pack.md) writes a session pack; "
+                  "SESSION may also be your own scenario file (evals/README.md)",
+                  markup=False, highlight=False)
+    for exc in broken:
+        err.print(str(exc), style="red", markup=False, highlight=False, soft_wrap=True)
+    if broken:
+        raise typer.Exit(1)
+
+
+@training_app.command("pack")
+def training_pack(
+    session: Annotated[str, typer.Argument(
+        metavar="SESSION_OR_FILE", help="A session id (procguide training list) or your own scenario file")],
+    out: Annotated[Path, typer.Option(help="The pack to write: FILE.md (Markdown) or FILE.docx (Word)")],
+) -> None:
+    """Run every scenario of a session through the assistant and write the session pack: each
+    scenario with a space for the team's answer, the assistant's cited answer and sources, the
+    expected provisions and the discussion points."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from procguide.assistant import Assistant
+    from procguide.evaluation.questions import QuestionFileError
+    from procguide.index import IndexUnavailable
+    from procguide.training import meets_expectation, resolve_session, run_scenario, session_pack
+    from procguide.ui.export import to_docx, to_markdown_file
+
+    suffix = out.suffix.lower()
+    if suffix not in (".md", ".docx"):
+        raise failure(ValueError(f"--out must end in .md (Markdown) or .docx (Word); got '{out.name}'"))
+    settings = settings_or_exit()
+    try:
+        chosen = resolve_session(session, settings)
+    except QuestionFileError as exc:
+        raise failure(exc, 2) from exc
+    answered = []
+    try:
+        assistant = Assistant(settings)
+        if not assistant.index.count():
+            raise failure(ValueError("The index is empty: run `procguide ingest` first."))
+        if settings.answerer == "llm":
+            with err.status("Choosing the support checker for the LLM's answers "
+                            "(measured once per model, then cached)..."):
+                assistant.warm_up()
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("Scenarios", total=len(chosen.scenarios))
+            for scenario in chosen.scenarios:
+                try:
+                    answer = run_scenario(assistant, scenario)
+                except ValueError as exc:  # a question the assistant cannot take as written
+                    err.print(f"{scenario.id}: not asked: {exc}", style="red", markup=False, highlight=False)
+                    answer = None
+                answered.append((scenario, answer))
+                progress.advance(task)
+    except IndexUnavailable as exc:
+        raise failure(exc, 2) from exc
+    except typer.Exit:
+        raise
+    except Exception as exc:  # the traceback goes to the log, the user gets one line
+        _log_failure("training pack", exc)
+        raise typer.Exit(1) from exc
+    doc = session_pack(chosen, answered)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if suffix == ".md":
+            out.write_text(to_markdown_file(doc), encoding="utf-8")
+        else:
+            to_docx(doc, out)
+    except OSError as exc:
+        raise failure(ValueError(f"{out}: cannot be written ({exc.strerror or exc})")) from exc
+    asked = [(s, a) for s, a in answered if a is not None]
+    declined = sum(a.abstained for _, a in asked)
+    as_expected = sum(meets_expectation(s, a) for s, a in asked)
+    console.print(
+        f"{len(chosen.scenarios)} scenarios from '{chosen.title}': {len(asked)} answered ({declined} declined); "
+        f"{as_expected} as expected (an expected provision cited, or declined when out of scope)",
+        markup=False, highlight=False,
+    )
+    console.print(f"Session pack written to {out}", markup=False, highlight=False)
+
+
 if __name__ == "__main__":
     app()

@@ -22,7 +22,7 @@ NATIONS = (*UK_NATIONS, "Scotland", "EU")
 # Nations named outright; places, bodies and health boards come from the vocabulary.
 _NATION_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("Northern Ireland", re.compile(r"\b[Nn]orthern\s+[Ii]reland\b|\bNORTHERN\s+IRELAND\b|\bN\.?I\.?(?!\w)|\bGogledd\s+Iwerddon\b")),
-    ("Wales", re.compile(r"\bwales\b|\bwelsh\s+(?:council|authority|authorities|government|ministers|health\s+board|nhs|local\s+authorit\w+|public\s+bod\w+)|\bcymru\b|\bnghymru\b", re.IGNORECASE)),
+    ("Wales", re.compile(r"\bwales\b|\bwelsh\s+(?:(?:county|city|borough|local|unitary)\s+){0,3}(?:council|authority|authorities|government|ministers|health\s+board|nhs|local\s+authorit\w+|public\s+bod\w+)|\bcymru\b|\bnghymru\b", re.IGNORECASE)),
     ("England", re.compile(r"\bengland\b|\benglish\s+(?:council|authority|authorities|nhs|local\s+authorit\w+|icb|trust|public\s+bod\w+)|\bloegr\b", re.IGNORECASE)),
     ("Scotland", re.compile(r"\bscotland\b|\bscottish\b|\balban\b", re.IGNORECASE)),
     ("EU", re.compile(r"\beu\s+(?:member\s+state|country)\b|\bmember\s+state\b|\baelod-?wladwriaeth\b", re.IGNORECASE)),
@@ -55,7 +55,7 @@ _DATE_PATTERNS = (
 _START_CUE = re.compile(
     r"advertis|tender|procur|go(?:ing)?\s+out|went\s+out|goes\s+out|launch|start|commenc|began|"
     r"begin|kick|publish|issued|notice|\bpin\b|re-?let|re-?commission|commission|market|invit|"
-    r"hysbys|tendr|caffael|dechrau|cychwyn|cyhoedd",
+    r"hysbys|tendr|caffael|dechrau|cychwyn|cyhoedd|(?:c|g|ngh|ch)omisiyn|ail-?gomisiyn",
     re.IGNORECASE,
 )
 # ... and words that say it is something else (a contract's end, or when a service began).

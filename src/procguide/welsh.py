@@ -32,14 +32,21 @@ _WORD = re.compile(r"[a-zâêîôûŵŷ']+")
 _WELSH_SPELLING = re.compile(r"[ŵŷâêîôû]|\b\w*(?:dd|ll|ff|wy)\w*\b")
 
 
+# Mutated forms that are everyday English words, not matched: "Our tender went out in 2024" is not
+# about Gwent ("went" is Gwent's soft mutation), nor is a "rant" a grant or to "reek" Greek.
+ENGLISH_LOOKALIKES = frozenset(["went", "rant", "reek", "reece"])
+
+
 def mutation_pattern(word: str) -> str:
-    """A regex matching `word` and its mutated forms: 'cyngor' -> '(?:c|g|ngh|ch)yngor'."""
+    """A regex matching `word` and its mutated forms: 'cyngor' -> '(?:cyngor|gyngor|nghyngor|chyngor)',
+    except forms that are English words (ENGLISH_LOOKALIKES)."""
     word = word.lower()
     for radical in ("ll", "rh", *"ptcbdgm"):
         if word.startswith(radical):
-            forms = (radical, *_MUTATIONS[radical])
-            alternatives = "|".join(re.escape(f) for f in forms)
-            return f"(?:{alternatives}){re.escape(word[len(radical):])}"
+            rest = word[len(radical):]
+            forms = [f + rest for f in (radical, *_MUTATIONS[radical])]
+            kept = [f for f in forms if f == word or f not in ENGLISH_LOOKALIKES]
+            return "(?:" + "|".join(re.escape(f) for f in kept) + ")"
     return re.escape(word)
 
 

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+)
 
 from procguide import provisions as prov
 
@@ -24,6 +31,18 @@ class Question(BaseModel):
     facts: list[str] = Field(default_factory=list)
     abstain: bool = False
     tags: list[str] = Field(default_factory=list)
+    # Points for a facilitator to raise once the answer is revealed (training sessions); the
+    # harness ignores them.
+    discussion: list[str] = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _without_empty_discussion(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A question without discussion points dumps exactly as before the field existed, so
+        # hashes of question sets (evals/calibration.json's made_on) do not change.
+        data = handler(self)
+        if not self.discussion:
+            data.pop("discussion", None)
+        return data
 
     @field_validator("sources")
     @classmethod
