@@ -5,7 +5,6 @@ reaches a real browser (headless Chromium through Playwright) only as text.
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
@@ -24,6 +23,7 @@ from procguide.assistant import Assistant
 from procguide.index import Index
 from procguide.ingest import ingest_paths
 from procguide.ui.app import build_ui, launch_options
+from tests.browser import ask, chromium
 from tests.conftest import fast_kb_settings
 from tests.test_answer_sources import POLICY
 from tests.test_llm_timeouts import StallingServer, headers_then_stall
@@ -142,28 +142,14 @@ def test_a_question_stalled_on_the_llm_does_not_hold_up_another_user(served, llm
 
 
 def test_a_document_s_link_and_image_reach_the_browser_only_as_text(served, image_server):
-    playwright = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(chromium).exists():
-        pytest.skip("Chromium is not installed")
     url, assistant = served
     answer = assistant.ask(TEMPLATE_QUESTION)
     assert "evil.example" in answer.text  # the sentence with the markup is quoted
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        try:
-            page = browser.new_page()
-            page.goto(url)
-            box = page.get_by_placeholder("Ask about reserved contracts")
-            box.fill(TEMPLATE_QUESTION)
-            box.press("Enter")
-            page.get_by_text("Sources", exact=True).last.wait_for(timeout=60_000)
-            page.wait_for_timeout(1000)
-            assert page.locator("a[href*='evil.example']").count() == 0
-            assert page.locator(f"img[src*='{image_server.port}']").count() == 0
-            assert "evil.example" in page.inner_text("body")  # shown, as text
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page()
+        ask(page, url, TEMPLATE_QUESTION)
+        page.wait_for_timeout(1000)
+        assert page.locator("a[href*='evil.example']").count() == 0
+        assert page.locator(f"img[src*='{image_server.port}']").count() == 0
+        assert "evil.example" in page.inner_text("body")  # shown, as text
     assert image_server.requests == []

@@ -18,7 +18,10 @@ from procguide.answer.result import Answer
 from procguide.assistant import Assistant
 from procguide.config import Settings, get_settings
 from procguide.context import ContextSettings
+from procguide.feedback import FeedbackStore
 from procguide.guard import QuestionRejected
+from procguide.ui import actions
+from procguide.ui.actions import Conversation
 
 log = logging.getLogger(__name__)
 
@@ -69,26 +72,28 @@ def context_settings(nation: str | None, started: str | None) -> ContextSettings
 
 def make_respond(assistant: Assistant):
     def respond(
-        message: str, history: list[dict[str, Any]], nation: str | None = None, started: str | None = None
-    ) -> Iterator[str]:
+        message: str, history: list[dict[str, Any]], nation: str | None = None, started: str | None = None,
+        conversation: Conversation | None = None,
+    ) -> Iterator[tuple[str, Conversation]]:
+        conversation = conversation if conversation is not None else Conversation()
         text = ""
         try:
             settings = context_settings(nation, started)
             for event in assistant.stream(message, _history(history), context=settings):
                 if isinstance(event, Answer):
-                    yield to_markdown(event)
+                    yield to_markdown(event), conversation.add(event, nation, started)
                 else:
                     text += event
-                    yield answer_markdown(text)  # streamed text is model or document text too
+                    yield answer_markdown(text), conversation  # streamed text is model or document text too
         except (QuestionRejected, ValueError) as exc:
-            yield f"**I can't take that question as it is.** {escape_markdown(str(exc))}"
+            yield f"**I can't take that question as it is.** {escape_markdown(str(exc))}", conversation
         except LLMUnavailable as exc:
             log.warning("LLM unavailable: %s", exc)
-            yield escape_markdown(f"The language model could not be reached. {LLM_HINT}")
+            yield escape_markdown(f"The language model could not be reached. {LLM_HINT}"), conversation
         except Exception:
             # The traceback goes to the log; the user gets one line.
             log.exception("answering %r failed", message[:200])
-            yield escape_markdown(INTERNAL_ERROR)
+            yield escape_markdown(INTERNAL_ERROR), conversation
 
     return respond
 
@@ -108,10 +113,48 @@ def glossary_markdown(assistant: Assistant) -> str:
     return "\n".join(rows)
 
 
+def feedback_and_export(assistant: Assistant, chatbot: gr.Chatbot, conversation: gr.State) -> None:
+    """Thumbs on each answer and a comment on the one rated (ui/actions.py, into the feedback
+    store), and the conversation as a Markdown or Word download."""
+    store = FeedbackStore.for_settings(assistant.settings)
+
+    def on_like(messages: list[dict[str, Any]], state: Conversation, like: gr.LikeData) -> str:
+        return escape_markdown(actions.rate(store, assistant.settings, state, messages, like.index, like.liked))
+
+    def on_comment(text: str, state: Conversation) -> tuple[str, str]:
+        said = actions.comment(store, state, text)
+        return escape_markdown(said), "" if said == actions.FEEDBACK_SAVED else text
+
+    def on_export(state: Conversation, kind: str) -> Any:
+        path = actions.export(state, "docx" if kind == "docx" else "md")
+        if path is None:
+            return gr.update(value=None, visible=False), escape_markdown(actions.NOTHING_TO_EXPORT)
+        return gr.update(value=str(path), visible=True), ""
+
+    with gr.Row():
+        comment_box = gr.Textbox(label="Comment on the answer you rated (optional)", max_lines=3, scale=4,
+                                 placeholder="What was wrong or missing? Please leave out names.")
+        send_comment = gr.Button("Send comment", scale=1, size="sm")
+    status = gr.Markdown("", elem_id="feedback-status")
+    with gr.Row():
+        as_markdown = gr.Button("Download the conversation (Markdown)", size="sm")
+        as_word = gr.Button("Download the conversation (Word)", size="sm")
+    download = gr.File(label="Your download", visible=False, interactive=False)
+    chatbot.like(on_like, inputs=[chatbot, conversation], outputs=[status], api_visibility="private")
+    for trigger in (send_comment.click, comment_box.submit):
+        trigger(on_comment, inputs=[comment_box, conversation], outputs=[status, comment_box],
+                api_visibility="private")
+    as_markdown.click(lambda s: on_export(s, "md"), inputs=[conversation], outputs=[download, status],
+                      api_visibility="private")
+    as_word.click(lambda s: on_export(s, "docx"), inputs=[conversation], outputs=[download, status],
+                  api_visibility="private")
+
+
 def build_ui(assistant: Assistant) -> gr.Blocks:
     """The Blocks, queued for several users at once (see `launch_options`)."""
     settings = assistant.settings
-    with gr.Blocks(title="procguide") as demo:
+    # Gradio's copies of downloads are removed after an hour.
+    with gr.Blocks(title="procguide", delete_cache=(1800, 3600)) as demo:
         gr.Markdown(
             "# procguide\n"
             "Ask how procurement law lets you commission health and social care with social "
@@ -128,12 +171,15 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                 list(STARTS), value=next(iter(STARTS)), label="When the procurement started",
                 info="Procurements started before 24 February 2025 stay under PCR 2015",
             )
+        conversation = gr.State(Conversation())
+        chatbot = gr.Chatbot(label="procguide", height=520, sanitize_html=True, feedback_options=("Like", "Dislike"))
         gr.ChatInterface(
             fn=make_respond(assistant),
-            additional_inputs=[nation, started],
+            additional_inputs=[nation, started, conversation],
+            additional_outputs=[conversation],
             examples=[[q, next(iter(NATIONS)), next(iter(STARTS))] for q in EXAMPLES],
             cache_examples=False,
-            chatbot=gr.Chatbot(label="procguide", height=520, sanitize_html=True),
+            chatbot=chatbot,
             textbox=gr.Textbox(placeholder="Ask about reserved contracts, the light-touch regime ...",
                                max_lines=6, submit_btn=True),
             api_name="respond",
@@ -141,6 +187,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             # A question waiting on a slow LLM holds one slot; the others answer meanwhile.
             concurrency_limit=settings.ui_concurrency,
         )
+        feedback_and_export(assistant, chatbot, conversation)
         with gr.Accordion("Words procguide understands (glossary)", open=False):
             gr.Markdown(glossary_markdown(assistant))
     demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue_size)

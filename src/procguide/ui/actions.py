@@ -1,0 +1,125 @@
+"""What the chat's buttons do, apart from the page's layout: rate an answer (thumbs and a comment,
+into the feedback store) and download the conversation (Markdown or Word). The UI keeps one
+`Conversation` per browser session (a gr.State); every answer shown is added to it, with the
+choices it was given for, so a rating or an export uses the answer itself, not the text on screen.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from procguide.answer.result import Answer
+from procguide.config import Settings
+from procguide.feedback import (
+    FeedbackStore,
+    FeedbackUnavailable,
+    rating_from_like,
+    settings_snapshot,
+)
+from procguide.ui.export import Turn, conversation_doc, file_name, to_docx, to_markdown_file
+
+FEEDBACK_SAVED = "Thank you: your feedback was saved."
+COMMENT_FIRST = "Rate an answer with a thumb first; the comment goes with that rating."
+NOTHING_TO_EXPORT = "There is no answer to download yet."
+
+
+@dataclass
+class Shown:
+    """One answer as shown: the answer, the choices it was given for, and its rating's row."""
+
+    answer: Answer
+    nation: str | None
+    started: str | None
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    row: int | None = None
+
+
+@dataclass
+class Conversation:
+    """The answers shown in one browser session, in order, and the last one rated."""
+
+    shown: list[Shown] = field(default_factory=list)
+    rated: Shown | None = None
+
+    def add(self, answer: Answer, nation: str | None, started: str | None) -> Conversation:
+        self.shown.append(Shown(answer, nation, started))
+        return self
+
+    def at(self, messages: list[dict[str, Any]], index: int | tuple[int, int] | list[int]) -> Shown | None:
+        """The answer behind the chat message at `index`: the n-th assistant message is the n-th
+        answer shown (a message the conversation did not record, such as an error, is None)."""
+        i = index[0] if isinstance(index, tuple | list) else index
+        if not 0 <= i < len(messages) or messages[i].get("role") != "assistant":
+            return None
+        n = sum(1 for m in messages[:i] if m.get("role") == "assistant")
+        return self.shown[n] if n < len(self.shown) else None
+
+
+def rate(store: FeedbackStore, settings: Settings, conversation: Conversation,
+         messages: list[dict[str, Any]], index: Any, liked: Any) -> str:
+    """A thumb on the message at `index`: stored (a second thumb on the same answer replaces the
+    first); the message to show the user."""
+    shown = conversation.at(messages, index)
+    rating = rating_from_like(liked)
+    if shown is None or rating is None:
+        return ""
+    try:
+        shown.row = store.record(shown.answer, rating, answer_id=shown.id,
+                                 settings=settings_snapshot(settings, shown.nation, shown.started))
+    except FeedbackUnavailable as exc:
+        return str(exc)
+    conversation.rated = shown
+    return FEEDBACK_SAVED
+
+
+def comment(store: FeedbackStore, conversation: Conversation, text: str) -> str:
+    """A comment on the answer last rated."""
+    shown = conversation.rated
+    if shown is None or shown.row is None:
+        return COMMENT_FIRST
+    if not text.strip():
+        return ""
+    try:
+        store.update(shown.row, comment=text)
+    except FeedbackUnavailable as exc:
+        return str(exc)
+    return FEEDBACK_SAVED
+
+
+def export(conversation: Conversation, kind: Literal["md", "docx"], folder: Path | None = None) -> Path | None:
+    """The conversation as a file to download (None when nothing has been answered yet). Each
+    export goes to a new temporary folder, so two users never share a file."""
+    if not conversation.shown:
+        return None
+    doc = conversation_doc([Turn(s.answer.question, s.answer) for s in conversation.shown],
+                           generated=datetime.now(UTC))
+    base = folder or Path(tempfile.gettempdir()) / "procguide-exports"
+    base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _prune(base)
+    out = Path(tempfile.mkdtemp(dir=base)) / file_name(doc, kind)
+    if kind == "md":
+        out.write_text(to_markdown_file(doc), encoding="utf-8")
+    else:
+        to_docx(doc, out)
+    return out
+
+
+EXPORT_KEPT_S = 3600
+
+
+def _prune(base: Path) -> None:
+    """Remove exports older than an hour (Gradio serves its own copy of each download)."""
+    cutoff = time.time() - EXPORT_KEPT_S
+    for old in base.iterdir():
+        try:
+            if old.is_dir() and old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            continue
