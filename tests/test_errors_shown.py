@@ -43,7 +43,7 @@ def test_procguide_ask_prints_one_line_and_logs_the_traceback(tmp_path: Path, mo
 def test_the_ui_shows_one_line_and_logs_the_traceback(caplog):
     respond = make_respond(Broken())  # type: ignore[arg-type]
     with caplog.at_level(logging.ERROR, logger="procguide.ui.app"):
-        replies = list(respond("How long can a reserved contract last?", []))
+        replies = [text for text, _conversation in respond("How long can a reserved contract last?", [])]
     assert len(replies) == 1 and "\n" not in replies[0]
     assert "disk on fire" not in replies[0] and "server log" in replies[0]
     assert INTERNAL_ERROR.split(";")[0] in replies[0]

@@ -22,6 +22,7 @@ from procguide.feedback import FeedbackStore
 from procguide.guard import QuestionRejected
 from procguide.ui import actions
 from procguide.ui.actions import Conversation
+from procguide.ui.training_tab import PRESENTER_CSS, training_tab
 
 log = logging.getLogger(__name__)
 
@@ -162,42 +163,46 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
             "Every answer cites the provisions it rests on.\n\n"
             f"*{DISCLAIMER}*"
         )
-        with gr.Row():
-            nation = gr.Dropdown(
-                list(NATIONS), value=next(iter(NATIONS)), label="Your nation",
-                info="Which law governs you depends on where you are",
+        with gr.Tab("Ask procguide", id="ask"):
+            with gr.Row():
+                nation = gr.Dropdown(
+                    list(NATIONS), value=next(iter(NATIONS)), label="Your nation",
+                    info="Which law governs you depends on where you are",
+                )
+                started = gr.Dropdown(
+                    list(STARTS), value=next(iter(STARTS)), label="When the procurement started",
+                    info="Procurements started before 24 February 2025 stay under PCR 2015",
+                )
+            conversation = gr.State(Conversation())
+            chatbot = gr.Chatbot(label="procguide", height=520, sanitize_html=True, feedback_options=("Like", "Dislike"))
+            gr.ChatInterface(
+                fn=make_respond(assistant),
+                additional_inputs=[nation, started, conversation],
+                additional_outputs=[conversation],
+                examples=[[q, next(iter(NATIONS)), next(iter(STARTS))] for q in EXAMPLES],
+                cache_examples=False,
+                chatbot=chatbot,
+                textbox=gr.Textbox(placeholder="Ask about reserved contracts, the light-touch regime ...",
+                                   max_lines=6, submit_btn=True),
+                api_name="respond",
+                flagging_mode="never",
+                # A question waiting on a slow LLM holds one slot; the others answer meanwhile.
+                concurrency_limit=settings.ui_concurrency,
             )
-            started = gr.Dropdown(
-                list(STARTS), value=next(iter(STARTS)), label="When the procurement started",
-                info="Procurements started before 24 February 2025 stay under PCR 2015",
-            )
-        conversation = gr.State(Conversation())
-        chatbot = gr.Chatbot(label="procguide", height=520, sanitize_html=True, feedback_options=("Like", "Dislike"))
-        gr.ChatInterface(
-            fn=make_respond(assistant),
-            additional_inputs=[nation, started, conversation],
-            additional_outputs=[conversation],
-            examples=[[q, next(iter(NATIONS)), next(iter(STARTS))] for q in EXAMPLES],
-            cache_examples=False,
-            chatbot=chatbot,
-            textbox=gr.Textbox(placeholder="Ask about reserved contracts, the light-touch regime ...",
-                               max_lines=6, submit_btn=True),
-            api_name="respond",
-            flagging_mode="never",
-            # A question waiting on a slow LLM holds one slot; the others answer meanwhile.
-            concurrency_limit=settings.ui_concurrency,
-        )
-        feedback_and_export(assistant, chatbot, conversation)
-        with gr.Accordion("Words procguide understands (glossary)", open=False):
-            gr.Markdown(glossary_markdown(assistant))
+            feedback_and_export(assistant, chatbot, conversation)
+            with gr.Accordion("Words procguide understands (glossary)", open=False):
+                gr.Markdown(glossary_markdown(assistant))
+        with gr.Tab("Training", id="training"):
+            training_tab(assistant)
     demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue_size)
     return demo
 
 
 def launch_options(settings: Settings) -> dict[str, Any]:
-    """Options for `Blocks.launch`: no public share, and (the app takes no uploads) Gradio's
-    upload route limited to `ui_max_upload`."""
-    return {"share": False, "max_file_size": settings.ui_max_upload, "show_error": False}
+    """Options for `Blocks.launch`: no public share, Gradio's upload route (used only for a
+    trainer's scenario file) limited to `ui_max_upload`, and the page's styles."""
+    return {"share": False, "max_file_size": settings.ui_max_upload, "show_error": False,
+            "css": PRESENTER_CSS}
 
 
 def launch(host: str | None = None, port: int | None = None, assistant: Assistant | None = None) -> None:
