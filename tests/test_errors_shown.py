@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 import procguide.assistant
 from procguide.cli import app
+from procguide.config import get_settings
 from procguide.ui.app import INTERNAL_ERROR, make_respond
 
 pytestmark = pytest.mark.fast
@@ -29,9 +30,11 @@ class Broken:
 
 def test_procguide_ask_prints_one_line_and_logs_the_traceback(tmp_path: Path, monkeypatch):
     monkeypatch.setattr(procguide.assistant, "Assistant", Broken)
+    get_settings.cache_clear()  # settings another test cached would not see PROCGUIDE_LOG_FILE
     log_file = tmp_path / "procguide.log"
     result = CliRunner().invoke(app, ["ask", "How long can a reserved contract last?"],
                                 env={"PROCGUIDE_LOG_FILE": str(log_file)})
+    get_settings.cache_clear()  # nor should a later test see this one's
     assert result.exit_code == 1
     shown = result.output.strip()
     assert "Traceback" not in shown and len(shown.splitlines()) <= 2  # one line, soft-wrapped at most

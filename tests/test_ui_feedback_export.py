@@ -6,26 +6,19 @@ download, and find it all in the store and the file.
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 from collections.abc import Iterator
-from datetime import date
 
 import httpx
 import pytest
 from docx import Document
 
-from procguide.answer.calibration import Calibration
 from procguide.assistant import Assistant
 from procguide.feedback import FeedbackStore
-from procguide.index import Index
-from procguide.ingest import ingest_paths
 from procguide.ui import actions
 from procguide.ui.actions import Conversation
-from procguide.ui.app import build_ui, launch_options
-from tests.browser import ask, chromium
-from tests.conftest import fast_kb_settings
-from tests.test_answer_sources import POLICY
+from tests.browser import ask, chromium, fast_assistant
+from tests.browser import served as served_app
 
 pytestmark = pytest.mark.fast
 
@@ -34,10 +27,7 @@ QUESTION = "How long can a contract reserved to a public service mutual last und
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    settings = fast_kb_settings(tmp_path_factory.mktemp("ui-feedback"))
-    index = Index(settings)
-    assert not ingest_paths([settings.knowledge_dir], index).failed
-    return Assistant(settings, index, calibration=Calibration(policy=POLICY), today=date(2026, 12, 1))
+    return fast_assistant(tmp_path_factory.mktemp("ui-feedback"))
 
 
 def messages_for(conversation: Conversation) -> list[dict[str, str]]:
@@ -94,22 +84,10 @@ def test_the_conversation_downloads_as_markdown_and_word(assistant, tmp_path):
 # --- in a real browser -----------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def served(assistant: Assistant) -> Iterator[str]:
-    demo = build_ui(assistant)
-    port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                **launch_options(assistant.settings))
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
+    with served_app(assistant) as url:
+        yield url
 
 
 def test_in_the_browser_a_rating_a_comment_and_a_download(served, assistant, tmp_path):

@@ -7,43 +7,25 @@ session pack; a file that is not a scenario file is refused with a message.
 from __future__ import annotations
 
 import io
-import socket
 from collections.abc import Iterator
-from datetime import date
 
 import httpx
 import pytest
 from docx import Document
 
-from procguide.answer.calibration import Calibration
 from procguide.assistant import Assistant
-from procguide.index import Index
-from procguide.ingest import ingest_paths
 from procguide.training import list_sessions, load_session
-from procguide.ui.app import build_ui, launch_options
-from tests.browser import chromium
-from tests.conftest import fast_kb_settings
-from tests.test_answer_sources import POLICY
+from tests.browser import chromium, fast_assistant
+from tests.browser import served as served_app
 
 pytestmark = pytest.mark.fast
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Assistant]]:
-    settings = fast_kb_settings(tmp_path_factory.mktemp("ui-training"))
-    index = Index(settings)
-    assert not ingest_paths([settings.knowledge_dir], index).failed
-    assistant = Assistant(settings, index, calibration=Calibration(policy=POLICY), today=date(2026, 12, 1))
-    demo = build_ui(assistant)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                **launch_options(settings))
-    try:
-        yield f"http://127.0.0.1:{port}/", assistant
-    finally:
-        demo.close()
+    assistant = fast_assistant(tmp_path_factory.mktemp("ui-training"))
+    with served_app(assistant) as url:
+        yield url, assistant
 
 
 def test_a_facilitator_runs_a_scenario_and_exports_the_pack(served, tmp_path):

@@ -22,6 +22,7 @@ from procguide.feedback import FeedbackStore
 from procguide.guard import QuestionRejected
 from procguide.ui import actions
 from procguide.ui.actions import Conversation
+from procguide.ui.theme import with_theme
 from procguide.ui.training_tab import PRESENTER_CSS, training_tab
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,8 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
     # Gradio's copies of downloads are removed after an hour.
     with gr.Blocks(title="procguide", delete_cache=(1800, 3600)) as demo:
         gr.Markdown(
-            "# procguide\n"
+            elem_id="service-header",
+            value="# procguide\n"
             "Ask how procurement law lets you commission health and social care with social "
             "enterprises, co-operatives, mutuals, staff spin-outs and user-led organisations. "
             "Every answer cites the provisions it rests on.\n\n"
@@ -174,7 +176,8 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                     info="Procurements started before 24 February 2025 stay under PCR 2015",
                 )
             conversation = gr.State(Conversation())
-            chatbot = gr.Chatbot(label="procguide", height=520, sanitize_html=True, feedback_options=("Like", "Dislike"))
+            chatbot = gr.Chatbot(label="Conversation", height=520, sanitize_html=True,
+                             feedback_options=("Like", "Dislike"), buttons=["copy", "copy_all"])
             gr.ChatInterface(
                 fn=make_respond(assistant),
                 additional_inputs=[nation, started, conversation],
@@ -182,7 +185,8 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                 examples=[[q, next(iter(NATIONS)), next(iter(STARTS))] for q in EXAMPLES],
                 cache_examples=False,
                 chatbot=chatbot,
-                textbox=gr.Textbox(placeholder="Ask about reserved contracts, the light-touch regime ...",
+                textbox=gr.Textbox(label="Your question",
+                                   placeholder="Ask about reserved contracts, the light-touch regime ...",
                                    max_lines=6, submit_btn=True),
                 api_name="respond",
                 flagging_mode="never",
@@ -201,8 +205,8 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
 def launch_options(settings: Settings) -> dict[str, Any]:
     """Options for `Blocks.launch`: no public share, Gradio's upload route (used only for a
     trainer's scenario file) limited to `ui_max_upload`, and the page's styles."""
-    return {"share": False, "max_file_size": settings.ui_max_upload, "show_error": False,
-            "css": PRESENTER_CSS}
+    return with_theme({"share": False, "max_file_size": settings.ui_max_upload, "show_error": False,
+                       "css": PRESENTER_CSS})
 
 
 def launch(host: str | None = None, port: int | None = None, assistant: Assistant | None = None) -> None:

@@ -121,7 +121,7 @@ def training_tab(assistant: Assistant) -> None:
         chosen = gr.Dropdown(list(sessions), value=None, label="Choose a session", scale=3)
         start = gr.Button("Start the session", variant="primary", scale=1)
     own = gr.File(label="Or load your own scenario file (questions in the eval format, .jsonl)",
-                  file_types=[".jsonl"], type="filepath", height=120)
+                  file_types=[".jsonl"], type="filepath", height=180)
     message = gr.Markdown("", elem_id="training-message")
     presenter = gr.Checkbox(label="Presenter view (large text)", value=False)
     with gr.Column(elem_id="training-stage") as stage:
