@@ -234,8 +234,12 @@ def serve(
 ) -> None:
     """Serve the chat UI."""
     from procguide.ui.app import launch
+    from procguide.ui.auth import AuthError
 
-    launch(host=host, port=port)
+    try:
+        launch(host=host, port=port)
+    except AuthError as exc:
+        raise failure(exc, 2) from exc
 
 
 @app.command()
@@ -718,6 +722,25 @@ def training_pack(
         markup=False, highlight=False,
     )
     console.print(f"Session pack written to {out}", markup=False, highlight=False)
+
+
+auth_app = typer.Typer(help="Login for the web UI (PROCGUIDE_AUTH).", no_args_is_help=True)
+app.add_typer(auth_app, name="auth")
+
+
+@auth_app.command("hash")
+def auth_hash(name: Annotated[str, typer.Argument(help="The user's sign-in name")]) -> None:
+    """Ask for a password (twice, not shown) and print the 'name:hash' line for the users file or
+    PROCGUIDE_AUTH_USERS. The password itself is stored nowhere."""
+    from procguide.ui.auth import _NAME, AuthError, hash_password
+
+    if not _NAME.match(name):
+        raise failure(ValueError("A name is 1 to 64 letters, digits or . _ @ + -"), 2)
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    try:
+        print(f"{name}:{hash_password(password)}")
+    except AuthError as exc:
+        raise failure(exc, 2) from exc
 
 
 if __name__ == "__main__":

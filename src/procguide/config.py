@@ -110,6 +110,10 @@ class Settings(BaseSettings):
     # The users' thumbs up or down on answers (SQLite); unset: feedback.sqlite3 in `home`.
     feedback_file: Path | None = None
 
+    # Login for the web UI: unset (off), "env" (users in PROCGUIDE_AUTH_USERS), or the path of a
+    # users file; only password hashes (`procguide auth hash NAME`) are accepted (ui/auth.py).
+    auth: str | None = None
+
     # Web UI. Questions answered at once (an LLM wait holds one slot), and questions waiting.
     host: str = "127.0.0.1"
     port: int = 7860

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -22,6 +23,7 @@ from procguide.feedback import FeedbackStore
 from procguide.guard import QuestionRejected
 from procguide.ui import actions
 from procguide.ui.actions import Conversation
+from procguide.ui.auth import authenticator, exposure_warning
 from procguide.ui.theme import with_theme
 from procguide.ui.training_tab import PRESENTER_CSS, training_tab
 
@@ -204,20 +206,30 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
 
 def launch_options(settings: Settings) -> dict[str, Any]:
     """Options for `Blocks.launch`: no public share, Gradio's upload route (used only for a
-    trainer's scenario file) limited to `ui_max_upload`, and the page's styles."""
-    return with_theme({"share": False, "max_file_size": settings.ui_max_upload, "show_error": False,
-                       "css": PRESENTER_CSS})
+    trainer's scenario file) limited to `ui_max_upload`, the page's styles, and the login when
+    PROCGUIDE_AUTH is set."""
+    options = {"share": False, "max_file_size": settings.ui_max_upload, "show_error": False,
+               "css": PRESENTER_CSS}
+    check = authenticator(settings)  # AuthError says what to fix in PROCGUIDE_AUTH
+    if check is not None:
+        options |= {"auth": check, "auth_message": "Sign in with the name and password your administrator gave you."}
+    return with_theme(options)
 
 
 def launch(host: str | None = None, port: int | None = None, assistant: Assistant | None = None) -> None:
     settings = get_settings()
+    options = launch_options(settings)  # first: a login that cannot be used stops here, at once
     assistant = assistant or Assistant(settings)
     # Load the index and the model (and choose the LLM's checker) before the first question.
     reason = assistant.warm_up(wait=False)
     if reason:
         print(f"Answers from {settings.llm_model} are checked by the {reason}")
+    warning = exposure_warning(host or settings.host, "auth" in options)
+    if warning:
+        log.warning(warning)
+        print(warning, file=sys.stderr)
     build_ui(assistant).launch(
         server_name=host or settings.host,
         server_port=port or settings.port,
-        **launch_options(settings),
+        **options,
     )
