@@ -667,7 +667,7 @@ def training_pack(
     from procguide.evaluation.questions import QuestionFileError
     from procguide.index import IndexUnavailable
     from procguide.training import meets_expectation, resolve_session, run_scenario, session_pack
-    from procguide.ui.export import to_docx, to_markdown_file
+    from procguide.ui.export import write
 
     suffix = out.suffix.lower()
     if suffix not in (".md", ".docx"):
@@ -707,10 +707,7 @@ def training_pack(
     doc = session_pack(chosen, answered)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        if suffix == ".md":
-            out.write_text(to_markdown_file(doc), encoding="utf-8")
-        else:
-            to_docx(doc, out)
+        write(doc, out)
     except OSError as exc:
         raise failure(ValueError(f"{out}: cannot be written ({exc.strerror or exc})")) from exc
     asked = [(s, a) for s, a in answered if a is not None]

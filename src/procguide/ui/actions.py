@@ -6,9 +6,6 @@ choices it was given for, so a rating or an export uses the answer itself, not t
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,7 +20,7 @@ from procguide.feedback import (
     rating_from_like,
     settings_snapshot,
 )
-from procguide.ui.export import Turn, conversation_doc, file_name, to_docx, to_markdown_file
+from procguide.ui.export import Turn, conversation_doc, download_file
 
 FEEDBACK_SAVED = "Thank you: your feedback was saved."
 COMMENT_FIRST = "Rate an answer with a thumb first; the comment goes with that rating."
@@ -100,26 +97,4 @@ def export(conversation: Conversation, kind: Literal["md", "docx"], folder: Path
         return None
     doc = conversation_doc([Turn(s.answer.question, s.answer) for s in conversation.shown],
                            generated=datetime.now(UTC))
-    base = folder or Path(tempfile.gettempdir()) / "procguide-exports"
-    base.mkdir(mode=0o700, parents=True, exist_ok=True)
-    _prune(base)
-    out = Path(tempfile.mkdtemp(dir=base)) / file_name(doc, kind)
-    if kind == "md":
-        out.write_text(to_markdown_file(doc), encoding="utf-8")
-    else:
-        to_docx(doc, out)
-    return out
-
-
-EXPORT_KEPT_S = 3600
-
-
-def _prune(base: Path) -> None:
-    """Remove exports older than an hour (Gradio serves its own copy of each download)."""
-    cutoff = time.time() - EXPORT_KEPT_S
-    for old in base.iterdir():
-        try:
-            if old.is_dir() and old.stat().st_mtime < cutoff:
-                shutil.rmtree(old, ignore_errors=True)
-        except OSError:
-            continue
+    return download_file(doc, kind, folder)

@@ -283,3 +283,35 @@ def to_docx(doc: ExportDoc, target: str | Path | IO[bytes]) -> None:
             if lst.items:
                 _bullets(d, lst.label, lst.items)
     d.save(target)
+
+
+def write(doc: ExportDoc, path: Path) -> Path:
+    """Write the document as its file's suffix says: .md (Markdown) or .docx (Word)."""
+    if path.suffix.lower() == ".md":
+        path.write_text(to_markdown_file(doc), encoding="utf-8")
+    else:
+        to_docx(doc, path)
+    return path
+
+
+DOWNLOADS_KEPT_S = 3600
+
+
+def download_file(doc: ExportDoc, kind: str, folder: Path | None = None) -> Path:
+    """The document written for the web UI to offer as a download: each in a new temporary folder
+    (two users never share a file) under one owner-only folder, where downloads older than an hour
+    are removed (Gradio serves its own copy)."""
+    import shutil
+    import tempfile
+    import time
+
+    base = folder or Path(tempfile.gettempdir()) / "procguide-exports"
+    base.mkdir(mode=0o700, parents=True, exist_ok=True)
+    cutoff = time.time() - DOWNLOADS_KEPT_S
+    for old in base.iterdir():
+        try:
+            if old.is_dir() and old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            continue
+    return write(doc, Path(tempfile.mkdtemp(dir=base)) / file_name(doc, kind))

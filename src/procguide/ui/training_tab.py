@@ -8,7 +8,6 @@ the page and its state (one `TrainingRun` per browser session).
 from __future__ import annotations
 
 import logging
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +27,7 @@ from procguide.training import (
     run_scenario,
     session_pack,
 )
-from procguide.ui.export import file_name, to_docx, to_markdown_file
+from procguide.ui.export import download_file
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +103,7 @@ def answer_all(assistant: Assistant, run: TrainingRun) -> list[tuple[Any, Answer
 
 def pack_file(assistant: Assistant, run: TrainingRun, kind: str, folder: Path | None = None) -> Path:
     doc = session_pack(run.session, answer_all(assistant, run), generated=datetime.now(UTC))  # type: ignore[arg-type]
-    out = Path(tempfile.mkdtemp(prefix="procguide-pack-", dir=folder)) / file_name(doc, kind)
-    if kind == "md":
-        out.write_text(to_markdown_file(doc), encoding="utf-8")
-    else:
-        to_docx(doc, out)
-    return out
+    return download_file(doc, kind, folder)
 
 
 def training_tab(assistant: Assistant) -> None:
