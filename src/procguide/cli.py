@@ -165,7 +165,6 @@ def ask(
     from datetime import date
 
     from procguide.answer.render import to_plain, withheld_plain
-    from procguide.assistant import Assistant
     from procguide.context import ContextSettings
     from procguide.index import IndexUnavailable
 
@@ -176,12 +175,7 @@ def ask(
         except ValueError as exc:
             raise ValueError(f"--started takes a date as YYYY-MM-DD, for example 2025-01-15; got '{started}'") from exc
         context = ContextSettings(nation=nation, started=start)
-        settings = settings_or_exit()
-        assistant = Assistant(settings)
-        if settings.answerer == "llm":
-            with err.status("Choosing the support checker for the LLM's answers "
-                            "(measured once per model, then cached)..."):
-                assistant.warm_up()
+        assistant = _assistant(settings_or_exit())
         answer = assistant.ask(question, filters=filters, k=k, context=context)
     except ValueError as exc:
         raise failure(exc, 2) from exc
@@ -198,6 +192,18 @@ def ask(
         console.print(to_plain(answer), markup=False, highlight=False)
         if withheld:
             console.print("\n" + withheld_plain(answer), markup=False, highlight=False, style="dim")
+
+
+def _assistant(settings: Settings):  # -> Assistant (imported lazily: heavy)
+    """The Assistant for a command; with an LLM, its support checker chosen first, with a status."""
+    from procguide.assistant import Assistant
+
+    assistant = Assistant(settings)
+    if settings.answerer == "llm":
+        with err.status("Choosing the support checker for the LLM's answers "
+                        "(measured once per model, then cached)..."):
+            assistant.warm_up()
+    return assistant
 
 
 def _log_failure(command: str, exc: Exception) -> None:
@@ -663,7 +669,6 @@ def training_pack(
     expected provisions and the discussion points."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from procguide.assistant import Assistant
     from procguide.evaluation.questions import QuestionFileError
     from procguide.index import IndexUnavailable
     from procguide.training import meets_expectation, resolve_session, run_scenario, session_pack
@@ -679,13 +684,9 @@ def training_pack(
         raise failure(exc, 2) from exc
     answered = []
     try:
-        assistant = Assistant(settings)
+        assistant = _assistant(settings)
         if not assistant.index.count():
             raise failure(ValueError("The index is empty: run `procguide ingest` first."))
-        if settings.answerer == "llm":
-            with err.status("Choosing the support checker for the LLM's answers "
-                            "(measured once per model, then cached)..."):
-                assistant.warm_up()
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console) as progress:
             task = progress.add_task("Scenarios", total=len(chosen.scenarios))
