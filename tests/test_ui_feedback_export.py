@@ -100,7 +100,7 @@ def test_in_the_browser_a_rating_a_comment_and_a_download(served, assistant, tmp
         page.get_by_label("Comment on the answer you rated (optional)").fill("Say <img src=x> when it starts.")
         page.get_by_role("button", name="Send comment").click()
         page.wait_for_function("document.querySelector('#feedback-status').innerText.includes('saved') && "
-                               "!document.querySelector('textarea[placeholder^=\"What was wrong\"]').value",
+                               "!document.querySelector('#pg-comment textarea').value",
                                timeout=10_000)
         page.get_by_role("button", name="Download the conversation (Markdown)").click()
         link = page.locator("a[href*='gradio_api/file=']").last

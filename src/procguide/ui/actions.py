@@ -21,10 +21,12 @@ from procguide.feedback import (
     settings_snapshot,
 )
 from procguide.ui.export import Turn, conversation_doc, download_file
+from procguide.ui.strings import t
 
-FEEDBACK_SAVED = "Thank you: your feedback was saved."
-COMMENT_FIRST = "Rate an answer with a thumb first; the comment goes with that rating."
-NOTHING_TO_EXPORT = "There is no answer to download yet."
+# In English; each function gives its message in the language it is asked for.
+FEEDBACK_SAVED = t("feedback.thanks")
+COMMENT_FIRST = t("feedback.rate_first")
+NOTHING_TO_EXPORT = t("export.nothing")
 
 
 @dataclass
@@ -44,10 +46,24 @@ class Conversation:
 
     shown: list[Shown] = field(default_factory=list)
     rated: Shown | None = None
+    # Positions, among the chat's assistant messages, of those that are no answer (an error).
+    skipped: set[int] = field(default_factory=set)
 
     def add(self, answer: Answer, nation: str | None, started: str | None) -> Conversation:
+        """Record an answer shown as the next assistant message."""
         self.shown.append(Shown(answer, nation, started))
         return self
+
+    def skip(self) -> None:
+        """The next assistant message is no answer (an error message): nothing to rate or export."""
+        self.skipped.add(len(self.shown) + len(self.skipped))
+
+    def history(self) -> list[dict[str, str]]:
+        """The answered turns so far as role/content pairs, for reading a follow-up."""
+        turns: list[dict[str, str]] = []
+        for s in self.shown:
+            turns += [{"role": "user", "content": s.answer.question}, {"role": "assistant", "content": s.answer.text}]
+        return turns
 
     def at(self, messages: list[dict[str, Any]], index: int | tuple[int, int] | list[int]) -> Shown | None:
         """The answer behind the chat message at `index`: the n-th assistant message is the n-th
@@ -56,11 +72,14 @@ class Conversation:
         if not 0 <= i < len(messages) or messages[i].get("role") != "assistant":
             return None
         n = sum(1 for m in messages[:i] if m.get("role") == "assistant")
+        if n in self.skipped:
+            return None
+        n -= sum(1 for s in self.skipped if s < n)
         return self.shown[n] if n < len(self.shown) else None
 
 
 def rate(store: FeedbackStore, settings: Settings, conversation: Conversation,
-         messages: list[dict[str, Any]], index: Any, liked: Any) -> str:
+         messages: list[dict[str, Any]], index: Any, liked: Any, lang: str = "en") -> str:
     """A thumb on the message at `index`: stored (a second thumb on the same answer replaces the
     first); the message to show the user."""
     shown = conversation.at(messages, index)
@@ -73,21 +92,21 @@ def rate(store: FeedbackStore, settings: Settings, conversation: Conversation,
     except FeedbackUnavailable as exc:
         return str(exc)
     conversation.rated = shown
-    return FEEDBACK_SAVED
+    return t("feedback.thanks", lang)
 
 
-def comment(store: FeedbackStore, conversation: Conversation, text: str) -> str:
+def comment(store: FeedbackStore, conversation: Conversation, text: str, lang: str = "en") -> str:
     """A comment on the answer last rated."""
     shown = conversation.rated
     if shown is None or shown.row is None:
-        return COMMENT_FIRST
+        return t("feedback.rate_first", lang)
     if not text.strip():
         return ""
     try:
         store.update(shown.row, comment=text)
     except FeedbackUnavailable as exc:
         return str(exc)
-    return FEEDBACK_SAVED
+    return t("feedback.thanks", lang)
 
 
 def export(conversation: Conversation, kind: Literal["md", "docx"], folder: Path | None = None) -> Path | None:

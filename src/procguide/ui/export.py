@@ -27,7 +27,6 @@ from procguide.answer.render import (
     escape_markdown,
     safe_url,
     source_line,
-    to_plain,
 )
 from procguide.answer.result import Answer, Citation
 
@@ -90,7 +89,9 @@ def conversation_doc(
 def answer_clipboard_text(answer: Answer) -> str:
     """One answer as plain text for "copy this answer": its text, whom it was for, its notices,
     every source with its official URL written out, and the disclaimer."""
-    return f"{to_plain(answer)}\n\n{DISCLAIMER}"
+    from procguide.ui.cards import clipboard_text
+
+    return clipboard_text(answer, "en")
 
 
 def file_name(doc: ExportDoc, extension: str) -> str:

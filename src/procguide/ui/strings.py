@@ -122,6 +122,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "start.choice.before": {"en": "Before 24 February 2025", "cy": "Cyn 24 Chwefror 2025"},
     # The chat ----------------------------------------------------------------------------------
     "chat.label": {"en": "Conversation", "cy": "Sgwrs"},
+    "chat.tab": {"en": "Ask procguide", "cy": "Gofyn i procguide"},
     "question.label": {"en": "Your question", "cy": "Eich cwestiwn"},
     "question.placeholder": {
         "en": "Ask about reserved contracts, the light-touch regime ...",
@@ -384,16 +385,25 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "feedback.up": {"en": "Yes, it was useful", "cy": "Oedd, roedd yn ddefnyddiol"},
     "feedback.down": {"en": "No, it was not useful", "cy": "Nac oedd, nid oedd yn ddefnyddiol"},
-    "feedback.comment": {"en": "Add a comment", "cy": "Ychwanegu sylw"},
+    "feedback.comment": {
+        "en": "Comment on the answer you rated (optional)",
+        "cy": "Sylw ar yr ateb a raddiwyd gennych (dewisol)",
+    },
     "feedback.comment_placeholder": {
         "en": "What was useful, or what was missing? Please leave out names and other personal "
               "details.",
         "cy": "Beth oedd yn ddefnyddiol, neu beth oedd ar goll? Peidiwch â chynnwys enwau na "
               "manylion personol eraill.",
     },
-    "feedback.send": {"en": "Send", "cy": "Anfon"},
+    "feedback.send": {"en": "Send comment", "cy": "Anfon y sylw"},
+    "feedback.rate_first": {
+        "en": "Rate an answer with a thumb first; the comment goes with that rating.",
+        "cy": "Rhowch fawd i ateb yn gyntaf; mae'r sylw yn mynd gyda'r sgôr honno.",
+    },
+    "feedback.like": {"en": "Like", "cy": "Hoffi"},
+    "feedback.dislike": {"en": "Dislike", "cy": "Ddim yn hoffi"},
     "feedback.thanks": {
-        "en": "Thank you, your feedback was saved.",
+        "en": "Thank you: your feedback was saved.",
         "cy": "Diolch, mae eich adborth wedi'i gadw.",
     },
     "feedback.error": {
@@ -407,8 +417,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "cy": "Nid oedd modd cadw eich adborth: {reason}",
     },
     # Exports -----------------------------------------------------------------------------------
-    "export.markdown": {"en": "Download as Markdown", "cy": "Lawrlwytho fel Markdown"},
-    "export.word": {"en": "Download as Word", "cy": "Lawrlwytho fel dogfen Word"},
+    "export.markdown": {"en": "Download the conversation (Markdown)", "cy": "Lawrlwytho'r sgwrs (Markdown)"},
+    "export.word": {"en": "Download the conversation (Word)", "cy": "Lawrlwytho'r sgwrs (Word)"},
+    "export.nothing": {"en": "There is no answer to download yet.", "cy": "Nid oes ateb i'w lawrlwytho eto."},
+    "export.file": {"en": "Your download", "cy": "Eich ffeil i'w lawrlwytho"},
     "export.copy": {"en": "Copy answer with sources", "cy": "Copïo'r ateb gyda'r ffynonellau"},
     "export.copied": {"en": "Copied", "cy": "Wedi'i gopïo"},
     "export.conversation_title": {"en": "procguide conversation", "cy": "Sgwrs procguide"},
@@ -427,8 +439,9 @@ STRINGS: dict[str, dict[str, str]] = {
     "training.tab": {"en": "Training", "cy": "Hyfforddiant"},
     "training.choose": {"en": "Choose a session", "cy": "Dewiswch sesiwn"},
     "training.upload": {
-        "en": "Or load your own scenario file",
-        "cy": "Fel arall, llwythwch eich ffeil senarios eich hun",
+        "en": "Or load your own scenario file (questions in the eval format, .jsonl)",
+        "cy": "Fel arall, llwythwch eich ffeil senarios eich hun (cwestiynau yn y fformat "
+              "gwerthuso, .jsonl)",
     },
     "training.scenario_n": {"en": "Scenario {n} of {total}", "cy": "Senario {n} o {total}"},
     "training.next": {"en": "Next scenario", "cy": "Y senario nesaf"},
@@ -436,7 +449,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "training.expected": {"en": "Expected provisions", "cy": "Y darpariaethau disgwyliedig"},
     "training.discussion": {"en": "Discussion points", "cy": "Pwyntiau trafod"},
     "training.team_answer": {"en": "Your team's answer", "cy": "Ateb eich tîm"},
-    "training.presenter": {"en": "Presenter view", "cy": "Golwg y cyflwynydd"},
+    "training.presenter": {
+        "en": "Presenter view (large text)",
+        "cy": "Golwg y cyflwynydd (testun mawr)",
+    },
     "training.export": {"en": "Export the session pack", "cy": "Allforio pecyn y sesiwn"},
     # The session pack (training.py)
     "training.pack_title": {"en": "Session pack: {session}", "cy": "Pecyn y sesiwn: {session}"},
@@ -461,6 +477,47 @@ STRINGS: dict[str, dict[str, str]] = {
         "cy": "Dim: mae hyn y tu allan i'r hyn y mae cronfa wybodaeth procguide yn ei gynnwys, a'r "
               "ateb cywir yw dweud hynny a chyfeirio at rywle arall.",
     },
+    # The Training tab (ui/training_tab.py)
+    "training.start": {"en": "Start the session", "cy": "Dechrau'r sesiwn"},
+    "training.previous": {"en": "Previous scenario", "cy": "Y senario blaenorol"},
+    "training.session_choice": {"en": "{title} ({minutes} min)", "cy": "{title} ({minutes} munud)"},
+    "training.choose_first": {
+        "en": "Choose a session, or load your own scenario file, to begin.",
+        "cy": "Dewiswch sesiwn, neu lwythwch eich ffeil senarios eich hun, i ddechrau.",
+    },
+    "training.earlier_turn": {"en": "{who}, earlier: {text}", "cy": "{who}, yn gynharach: {text}"},
+    "training.note_team": {
+        "en": "Note your team's answer, then reveal procguide's.",
+        "cy": "Nodwch ateb eich tîm, yna dangoswch ateb procguide.",
+    },
+    "training.answer_heading": {"en": "procguide's answer", "cy": "Ateb procguide"},
+    "training.expected_heading": {"en": "Expected", "cy": "Yr hyn a ddisgwylir"},
+    "training.should_decline": {
+        "en": "This question is outside what procguide covers: it should decline.",
+        "cy": "Mae'r cwestiwn hwn y tu allan i'r hyn y mae procguide yn ei gynnwys: dylai wrthod "
+              "ei ateb.",
+    },
+    "training.cannot_take": {
+        "en": "procguide cannot take this scenario as written: {reason}",
+        "cy": "Ni all procguide dderbyn y senario hwn fel y'i hysgrifennwyd: {reason}",
+    },
+    "training.session_not_started": {
+        "en": "The session was not started. {reason}",
+        "cy": "Ni ddechreuwyd y sesiwn. {reason}",
+    },
+    "training.file_not_loaded": {
+        "en": "The scenario file was not loaded. {reason}",
+        "cy": "Ni lwythwyd y ffeil senarios. {reason}",
+    },
+    "training.export_word": {
+        "en": "Export the session pack (Word)",
+        "cy": "Allforio pecyn y sesiwn (Word)",
+    },
+    "training.export_markdown": {
+        "en": "Export the session pack (Markdown)",
+        "cy": "Allforio pecyn y sesiwn (Markdown)",
+    },
+    "training.pack_file": {"en": "Session pack", "cy": "Pecyn y sesiwn"},
     # Accessible names --------------------------------------------------------------------------
     "a11y.skip": {"en": "Skip to the question box", "cy": "Neidio i'r blwch cwestiwn"},
     "a11y.send": {"en": "Send your question", "cy": "Anfon eich cwestiwn"},
@@ -471,6 +528,28 @@ STRINGS: dict[str, dict[str, str]] = {
     "a11y.share": {"en": "Share this conversation", "cy": "Rhannu'r sgwrs hon"},
     "a11y.clear": {"en": "Clear the conversation", "cy": "Clirio'r sgwrs"},
     "a11y.new_tab": {"en": "(opens in a new tab)", "cy": "(yn agor mewn tab newydd)"},
+    # Source cards ----------------------------------------------------------------------------
+    # What kind of law an instrument is (its catalogue role), and where it applies.
+    "card.regime.procurement": {"en": "procurement rules", "cy": "rheolau caffael"},
+    "card.regime.health": {"en": "health services regime", "cy": "trefn gwasanaethau iechyd"},
+    "card.regime.duty": {"en": "duty", "cy": "dyletswydd"},
+    "card.regime.report": {"en": "report", "cy": "adroddiad"},
+    "card.regime.article": {"en": "article", "cy": "erthygl"},
+    "card.jurisdiction.uk": {"en": "UK", "cy": "DU"},
+    "card.jurisdiction.eu": {"en": "EU", "cy": "UE"},
+    "card.jurisdiction.england": {"en": "England", "cy": "Lloegr"},
+    "card.jurisdiction.wales": {"en": "Wales", "cy": "Cymru"},
+    "card.jurisdiction.northern_ireland": {"en": "Northern Ireland", "cy": "Gogledd Iwerddon"},
+    "card.page": {"en": "p. {page}", "cy": "t. {page}"},
+    "card.whole_passage": {"en": "Show the whole passage", "cy": "Dangos y darn cyfan"},
+    # A provision in a link's text: "Procurement Act 2023, s. 33"
+    "card.part.s": {"en": "s. {n}", "cy": "adran {n}"},
+    "card.part.reg": {"en": "reg. {n}", "cy": "rheoliad {n}"},
+    "card.part.art": {"en": "art. {n}", "cy": "erthygl {n}"},
+    "card.part.sch": {"en": "sch. {n}", "cy": "atodlen {n}"},
+    "card.part.sch_para": {"en": "sch. {n} para. {p}", "cy": "atodlen {n} paragraff {p}"},
+    "card.part.recital": {"en": "recital {n}", "cy": "datganiad rhagarweiniol {n}"},
+    "card.part.annex": {"en": "annex {n}", "cy": "atodiad {n}"},
     # Months, for dates written out in full ("3 Mawrth 2026") ----------------------------------
     "month.1": {"en": "January", "cy": "Ionawr"},
     "month.2": {"en": "February", "cy": "Chwefror"},

@@ -180,6 +180,10 @@ main.contain > .column:first-child > .block:first-child .prose h1:first-child {{
 .gradio-container .submit-button:hover {{ background: {BUTTON_HOVER} !important; }}
 .gradio-container .submit-button:focus-visible {{ background: {FOCUS} !important; color: {TEXT} !important; }}
 
+/* What the last answer assumed, under the controls that change it. */
+#pg-assumed {{ background: #ffffff !important; padding: 4px 12px; color: {TEXT}; }}
+#pg-assumed:empty, #pg-assumed:has(.prose:empty) {{ padding: 0; }}
+
 /* Gradio's upload prompt at this theme's larger text would not fit a short file box. */
 .gradio-container .upload-container .wrap {{ font-size: var(--text-md) !important; line-height: 1.25; }}
 .gradio-container .upload-container .wrap .or {{ font-size: var(--text-sm) !important; }}
@@ -219,6 +223,10 @@ BUTTON_NAMES = {
     "send": STRINGS["a11y.send"],
     "stop": {"en": "Stop the answer", "cy": "Stopio'r ateb"},
     "share": STRINGS["a11y.share"],
+    "copy": STRINGS["a11y.copy"],
+    "copy_question": {"en": "Copy your question", "cy": "Copïo eich cwestiwn"},
+    "like": STRINGS["feedback.like"],
+    "dislike": STRINGS["feedback.dislike"],
 }
 
 _SCRIPT = """
@@ -232,6 +240,12 @@ _SCRIPT = """
     ["share", (b) => b.querySelector("svg path[d^='M23,20a5,5']") !== null],
   ];
   const language = () => ((document.documentElement.lang || "en").toLowerCase().startsWith("cy") ? "cy" : "en");
+  // Gradio's named buttons whose English name is renamed by the page's language.
+  const RENAMED = {
+    "Copy message": (b) => (b.closest(".message-buttons-left") ? "copy" : "copy_question"),
+    "Like": () => "like",
+    "Dislike": () => "dislike",
+  };
   const named = (b) =>
     ["aria-label", "aria-labelledby", "title"].some((a) => (b.getAttribute(a) || "").trim()) ||
     (b.textContent || "").trim() !== "" || b.querySelector("img[alt]:not([alt=''])") !== null;
@@ -239,7 +253,9 @@ _SCRIPT = """
   function nameButtons() {
     const lang = language();
     for (const b of document.querySelectorAll("button")) {
-      const kind = b.dataset.pgName || (!named(b) && (KINDS.find(([, is]) => is(b)) || [])[0]);
+      const given = b.getAttribute("aria-label") || "";
+      const kind = b.dataset.pgName || (RENAMED[given] && RENAMED[given](b)) ||
+        (!named(b) && (KINDS.find(([, is]) => is(b)) || [])[0]);
       if (!kind) continue;
       const name = NAMES[kind][lang];
       if (b.getAttribute("aria-label") !== name) {
@@ -249,6 +265,46 @@ _SCRIPT = """
       }
     }
   }
+
+  // Gradio labels each message with its raw source (Markdown and the cards' HTML): the message's
+  // own text is what a screen reader should read.
+  function unlabelMessages() {
+    for (const m of document.querySelectorAll("[data-testid='bot'][aria-label], [data-testid='user'][aria-label]")) {
+      m.removeAttribute("aria-label");
+    }
+    // The opening panel's example questions are buttons in a "list" without list items.
+    for (const l of document.querySelectorAll(".examples[role='list']")) l.setAttribute("role", "group");
+  }
+
+  // "Copy" on an answer copies the answer with its sources: the plain text procguide put in the
+  // message for it (ui/cards.py), not the message's Markdown and HTML.
+  document.addEventListener("click", (e) => {
+    const b = e.target instanceof Element && e.target.closest(".message-buttons-left button");
+    if (!b || b.dataset.pgName !== "copy") return;
+    const row = b.closest(".message-buttons").previousElementSibling;
+    const clip = row && row.querySelector(".pg-clip");
+    if (!clip || !navigator.clipboard) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    navigator.clipboard.writeText(clip.textContent).then(() => {
+      b.classList.add("pg-copied");
+      setTimeout(() => b.classList.remove("pg-copied"), 2000);
+    });
+  }, true);
+
+  // A [n] marker takes you (and the keyboard's focus) to its source card; "change" to the
+  // nation and start-date controls.
+  document.addEventListener("click", (e) => {
+    const a = e.target instanceof Element && e.target.closest("a[href^='#pg-']");
+    if (!a) return;
+    const target = document.getElementById(a.getAttribute("href").slice(1));
+    if (!target) return;
+    e.preventDefault();
+    const focusable = target.id === "pg-context" ? target.querySelector("input") : target;
+    if (focusable === target) target.setAttribute("tabindex", "-1");
+    target.scrollIntoView({ block: "nearest" });
+    if (focusable) focusable.focus({ preventScroll: true });
+  }, true);
 
   // After a question is sent, focus goes back to its box (Gradio disables the box while it
   // answers, which drops focus to the page), unless the person has moved on elsewhere.
@@ -288,7 +344,7 @@ _SCRIPT = """
   const update = () => {
     if (queued) return;
     queued = true;
-    setTimeout(() => { queued = false; nameButtons(); restoreFocus(); }, 0);
+    setTimeout(() => { queued = false; nameButtons(); unlabelMessages(); restoreFocus(); }, 0);
   };
   new MutationObserver(update).observe(document.documentElement, {
     childList: true, subtree: true, attributes: true, attributeFilter: ["lang", "aria-label", "disabled", "class"],
