@@ -5,6 +5,9 @@ packaged embedding model). The knowledge base is ingested once per test session.
 from __future__ import annotations
 
 import ipaddress
+import os
+import re
+import shutil
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -103,3 +106,17 @@ def kb_index(kb_settings: Settings) -> Index:
 @pytest.fixture(scope="session")
 def assistant(kb_settings: Settings, kb_index: Index) -> Assistant:
     return Assistant(kb_settings, kb_index)
+
+
+# Browser tests keep their screenshots here (PROCGUIDE_TEST_ARTIFACTS moves it), one folder per
+# test, replaced on each run: CI can keep the folder as the run's artifacts.
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture
+def screenshots(request: pytest.FixtureRequest) -> Path:
+    root = Path(os.environ.get("PROCGUIDE_TEST_ARTIFACTS") or ARTIFACTS) / "screenshots"
+    folder = root / re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)[:120]
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -1,7 +1,7 @@
 """The chat against WCAG 2.2 AA in a real browser (headless Chromium through Playwright), in the
 fast tier: axe-core finds no critical or serious violation on the empty chat or after an answer;
 focus stays in the question box after sending; a 390 px phone screen needs no sideways scrolling;
-Gradio's developer footer is gone. Screenshots of each page audited are left in the test's tmp_path.
+Gradio's developer footer is gone. Screenshots of each page audited are kept in test-artifacts/screenshots.
 
 The page is served as `procguide serve` serves it (launch_options, with the theme).
 """
@@ -80,24 +80,24 @@ def assert_no_serious_violations(page: Any, screenshot: Path) -> None:
     assert not violations, f"axe found (screenshot {screenshot}):\n{describe(violations)}"
 
 
-def test_the_empty_chat_has_no_critical_or_serious_accessibility_violation(browser, served, tmp_path):
+def test_the_empty_chat_has_no_critical_or_serious_accessibility_violation(browser, served, screenshots):
     page = open_chat(browser, served)
-    assert_no_serious_violations(page, tmp_path / "empty-chat.png")
+    assert_no_serious_violations(page, screenshots / "empty-chat.png")
 
 
-def test_an_answered_chat_has_no_critical_or_serious_accessibility_violation(browser, served, tmp_path):
+def test_an_answered_chat_has_no_critical_or_serious_accessibility_violation(browser, served, screenshots):
     page = browser.new_page()
     page.set_viewport_size({"width": 1280, "height": 900})
     ask(page, served, QUESTION)
-    assert_no_serious_violations(page, tmp_path / "answered-chat.png")
+    assert_no_serious_violations(page, screenshots / "answered-chat.png")
 
 
-def test_a_dark_colour_scheme_gets_the_same_accessible_page(browser, served, tmp_path):
+def test_a_dark_colour_scheme_gets_the_same_accessible_page(browser, served, screenshots):
     page = browser.new_page()
     page.set_viewport_size({"width": 1280, "height": 900})
     page.emulate_media(color_scheme="dark")
     ask(page, served, QUESTION)
-    assert_no_serious_violations(page, tmp_path / "answered-chat-dark.png")
+    assert_no_serious_violations(page, screenshots / "answered-chat-dark.png")
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
 
 
@@ -150,13 +150,13 @@ def assert_fits_a_phone(page: Any) -> None:
     assert where is not None and 0 <= where["x"] and where["x"] + where["width"] <= 390
 
 
-def test_a_390_px_wide_screen_needs_no_sideways_scrolling(browser, served, tmp_path):
+def test_a_390_px_wide_screen_needs_no_sideways_scrolling(browser, served, screenshots):
     page = open_chat(browser, served, width=390, height=844)
-    page.screenshot(path=str(tmp_path / "empty-chat-390px.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "empty-chat-390px.png"), full_page=True)
     assert_fits_a_phone(page)
     ask(page, served, QUESTION)
     settled(page)
-    page.screenshot(path=str(tmp_path / "answered-chat-390px.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "answered-chat-390px.png"), full_page=True)
     assert_fits_a_phone(page)
 
 

@@ -2,8 +2,8 @@
 the opening panel's example questions send at once and keep the chosen context; an answer's [n]
 markers lead to source cards with the cited sentence marked and a link to the provision itself;
 a decline offers questions to click; copying an answer copies its sources; the page switches to
-Welsh and back; and the training tab and an answer pass the axe audit. Screenshots are left in
-each test's tmp_path.
+Welsh and back; and the training tab and an answer pass the axe audit. Screenshots are kept in
+test-artifacts/screenshots.
 """
 
 from __future__ import annotations
@@ -84,10 +84,10 @@ def choose(page: Any, control: str, option: str) -> None:
     page.get_by_role("option", name=option, exact=True).click()
 
 
-def test_an_answer_links_each_marker_to_a_source_card_with_its_provision(page, assistant, tmp_path):
+def test_an_answer_links_each_marker_to_a_source_card_with_its_provision(page, assistant, screenshots):
     send(page, QUESTION)
     answer = wait_for_answer(page)
-    page.screenshot(path=str(tmp_path / "answer-with-cards.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "answer-with-cards.png"), full_page=True)
     marker = answer.locator("a[href^='#pg-']", has_text="[1]").first
     card_id = marker.get_attribute("href")[1:]
     card = page.locator(f"[id='{card_id}']")
@@ -108,7 +108,7 @@ def test_an_answer_links_each_marker_to_a_source_card_with_its_provision(page, a
     assert page.evaluate("() => document.activeElement && document.activeElement.id") == card_id
 
 
-def test_an_example_question_sends_at_once_and_keeps_the_chosen_nation(page, tmp_path):
+def test_an_example_question_sends_at_once_and_keeps_the_chosen_nation(page, screenshots):
     choose(page, "#pg-nation", "Wales")
     example = t("example.4")
     page.get_by_role("button", name=re.compile(re.escape(example))).click()
@@ -117,16 +117,16 @@ def test_an_example_question_sends_at_once_and_keeps_the_chosen_nation(page, tmp
     assert "Wales" in page.locator("#pg-assumed").inner_text()
     assert page.locator("#pg-nation input").input_value() == "Wales"
     del answer
-    page.screenshot(path=str(tmp_path / "example-sent.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "example-sent.png"), full_page=True)
 
 
-def test_a_decline_offers_questions_to_click(page, tmp_path):
+def test_a_decline_offers_questions_to_click(page, screenshots):
     send(page, OUT_OF_SCOPE)
     wait_for_answer(page)
     options = page.locator(".options .option")
     options.first.wait_for(timeout=10_000)
     suggestion = options.first.inner_text()
-    page.screenshot(path=str(tmp_path / "decline.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "decline.png"), full_page=True)
     options.first.click()
     wait_for_answer(page, 2)
     assert page.locator("[data-testid='user']").nth(1).inner_text().strip() == suggestion
@@ -142,7 +142,7 @@ def test_copying_an_answer_copies_its_sources_as_plain_text(page):
     assert "<" not in copied and "](" not in copied  # no HTML or Markdown
 
 
-def test_the_page_switches_to_welsh_and_back(page, tmp_path):
+def test_the_page_switches_to_welsh_and_back(page, screenshots):
     page.get_by_label("Cymraeg").check()
     page.get_by_text(t("app.intro", "cy")[:40]).wait_for(timeout=10_000)
     assert page.evaluate("document.documentElement.lang") == "cy"
@@ -152,7 +152,7 @@ def test_the_page_switches_to_welsh_and_back(page, tmp_path):
     send(page, QUESTION)
     answer = wait_for_answer(page)
     assert t("answer.sources", "cy") in answer.inner_text()
-    page.screenshot(path=str(tmp_path / "welsh.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "welsh.png"), full_page=True)
     violations = audit(page)
     assert not violations, describe(violations)
     page.get_by_label("English").check()
@@ -160,16 +160,16 @@ def test_the_page_switches_to_welsh_and_back(page, tmp_path):
     assert page.evaluate("document.documentElement.lang") == "en"
 
 
-def test_the_training_tab_and_an_answer_pass_the_accessibility_audit(page, tmp_path: Path):
+def test_the_training_tab_and_an_answer_pass_the_accessibility_audit(page, screenshots: Path):
     send(page, QUESTION)
     wait_for_answer(page)
     page.locator(".pg-card").first.scroll_into_view_if_needed()
     violations = audit(page)
-    page.screenshot(path=str(tmp_path / "answer.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "answer.png"), full_page=True)
     assert not violations, describe(violations)
     page.get_by_role("tab", name=t("training.tab")).click()
     page.get_by_text(t("training.choose")).first.wait_for(timeout=10_000)
-    page.screenshot(path=str(tmp_path / "training.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "training.png"), full_page=True)
     violations = audit(page)
     assert not violations, describe(violations)
 

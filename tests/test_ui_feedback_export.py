@@ -90,7 +90,7 @@ def served(assistant: Assistant) -> Iterator[str]:
         yield url
 
 
-def test_in_the_browser_a_rating_a_comment_and_a_download(served, assistant, tmp_path):
+def test_in_the_browser_a_rating_a_comment_and_a_download(served, assistant, screenshots):
     with chromium() as browser:
         page = browser.new_page()
         ask(page, served, QUESTION)
@@ -106,7 +106,7 @@ def test_in_the_browser_a_rating_a_comment_and_a_download(served, assistant, tmp
         link = page.locator("a[href*='gradio_api/file=']").last
         link.wait_for(timeout=10_000)
         downloaded = httpx.get(link.get_attribute("href"), timeout=10).text
-        page.screenshot(path=str(tmp_path / "feedback-and-export.png"), full_page=True)
+        page.screenshot(path=str(screenshots / "feedback-and-export.png"), full_page=True)
     store = FeedbackStore.for_settings(assistant.settings)
     db = sqlite3.connect(store.path)
     assert db.execute("SELECT rating, comment, question FROM feedback").fetchall() == [

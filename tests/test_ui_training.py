@@ -28,7 +28,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Assi
         yield url, assistant
 
 
-def test_a_facilitator_runs_a_scenario_and_exports_the_pack(served, tmp_path):
+def test_a_facilitator_runs_a_scenario_and_exports_the_pack(served, screenshots):
     url, assistant = served
     info = list_sessions(assistant.settings)[0]
     session = load_session(info.id, assistant.settings)
@@ -56,7 +56,7 @@ def test_a_facilitator_runs_a_scenario_and_exports_the_pack(served, tmp_path):
         page.wait_for_function("document.querySelector('#training-stage').classList.contains('presenter')")
         size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('#training-scenario p')).fontSize)")
         assert size >= 24
-        page.screenshot(path=str(tmp_path / "training-presenter.png"), full_page=True)
+        page.screenshot(path=str(screenshots / "training-presenter.png"), full_page=True)
         page.get_by_role("button", name="Export the session pack (Word)").click()
         link = page.locator("a[href*='gradio_api/file=']").last
         link.wait_for(timeout=60_000)

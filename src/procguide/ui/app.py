@@ -52,7 +52,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                concurrency_id="answer")
         connect(language, tr)
         # The browser's preferred language chooses the first one (Welsh for cy, else English).
-        demo.load(_browser_language, None, language, api_visibility="private", queue=False)
+        demo.load(_browser_language, None, language, api_visibility="private", queue=False, show_progress="hidden")
     demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue_size)
     return demo
 

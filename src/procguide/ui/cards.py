@@ -304,13 +304,17 @@ def _summary(answer: Answer) -> str:
     return " ".join(str(answer.context.get("summary") or "").split())
 
 
-def answer_message(answer: Answer, lang: str, key: str) -> str:
+def answer_message(answer: Answer, lang: str, key: str, changeable: bool = True) -> str:
     """The whole chat message for an answer: text with linked markers, whom it was for, notes,
-    the source cards and the hidden clipboard text. `key` makes the card ids unique on the page."""
+    the source cards and the hidden clipboard text. `key` makes the card ids unique on the page;
+    `changeable` adds how to change the assumed context (the chat's controls: not in training)."""
     parts = [_answer_text(answer, key)]
     if summary := _summary(answer):
-        said = f"{t('context.answered_for', lang, summary=summary)} {t('context.how_to_change', lang)}"
-        parts.append(f"*{_md(said)} [{_md(t('context.change', lang))}](#pg-context)*")
+        said = t("context.answered_for", lang, summary=summary)
+        if changeable:
+            said += f" {t('context.how_to_change', lang)}"
+        change = f" [{_md(t('context.change', lang))}](#pg-context)" if changeable else ""
+        parts.append(f"*{_md(said)}{change}*")
     for notice in answer.notices:
         if lines := [_md(x.strip()) for x in str(notice).splitlines() if x.strip()]:
             parts.append(f"> **{_md(t('answer.note', lang))}** " + "\n> ".join(lines))

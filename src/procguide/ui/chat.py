@@ -249,7 +249,7 @@ def chat_tab(assistant: Assistant, language: gr.Radio, tr: Translations) -> None
                                                     info=t(f"{g}.info", lang)))
     conversation = gr.State(Conversation())
     chatbot = gr.Chatbot(
-        label=t("chat.label"), height=560, sanitize_html=True, elem_id="pg-chat",
+        label=t("chat.label"), height=760, sanitize_html=True, elem_id="pg-chat",
         placeholder=opening_panel("en"), examples=example_messages("en"),
         feedback_options=("Like", "Dislike"), buttons=["copy"],
     )

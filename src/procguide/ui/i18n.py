@@ -55,11 +55,10 @@ def language_radio(lang: str = DEFAULT_LANGUAGE) -> gr.Radio:
     )
 
 
-def connect(radio: gr.Radio, translations: Translations, *extra: tuple[Any, Callable[[str], Any]]) -> None:
-    """Switching language updates every registered component (and the `extra` pairs), then the
-    page's own language attribute."""
-    items = [*[(c, u) for c, u in translations._items], *extra]
+def connect(radio: gr.Radio, translations: Translations) -> None:
+    """Switching language updates every registered component, then the page's own language
+    attribute. Call it once the page is built (components registered later are not updated)."""
     radio.change(
-        lambda lang: [update(lang) for _, update in items],
-        inputs=[radio], outputs=[c for c, _ in items], api_visibility="private", queue=False,
+        translations.updates, inputs=[radio], outputs=translations.outputs(), api_visibility="private",
+        queue=False, show_progress="hidden",
     ).then(None, inputs=[radio], js=SET_PAGE_LANGUAGE)

@@ -180,6 +180,12 @@ main.contain > .column:first-child > .block:first-child .prose h1:first-child {{
 .gradio-container .submit-button:hover {{ background: {BUTTON_HOVER} !important; }}
 .gradio-container .submit-button:focus-visible {{ background: {FOCUS} !important; color: {TEXT} !important; }}
 
+/* The language switch sits in the header band: no box of its own around the choices. */
+#language, #language > .wrap {{ background: transparent !important; border: none !important; box-shadow: none !important; }}
+#pg-top {{ align-items: flex-start; }}
+/* The opening panel's example questions wrap onto as many rows as they need. */
+#pg-chat .examples {{ flex-wrap: wrap !important; }}
+
 /* What the last answer assumed, under the controls that change it. */
 #pg-assumed {{ background: #ffffff !important; padding: 4px 12px; color: {TEXT}; }}
 #pg-assumed:empty, #pg-assumed:has(.prose:empty) {{ padding: 0; }}

@@ -8,7 +8,8 @@ Every fixed string comes from strings.py in the page's language and follows the 
 labels and buttons through the page's `Translations`; the scenario, the revealed answer and the
 message, which depend on the session's `TrainingRun`, through the tab's own handler on the
 switch. The sessions' titles and scenarios are content from files and stay as written, and so do
-the details of a refused file (training.py words them in English) and procguide's answer itself.
+the details of a refused file (training.py words them in English); procguide's answer is shown as
+in the chat (ui/cards.py), its fixed phrases in the page's language.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 import gradio as gr
 
-from procguide.answer.render import escape_markdown, to_markdown
+from procguide.answer.render import escape_markdown
 from procguide.answer.result import Answer
 from procguide.assistant import Assistant
 from procguide.evaluation.questions import QuestionFileError
@@ -34,6 +35,7 @@ from procguide.training import (
     run_scenario,
     session_pack,
 )
+from procguide.ui import cards
 from procguide.ui.export import download_file
 from procguide.ui.i18n import Translations
 from procguide.ui.strings import language as known_language
@@ -101,7 +103,8 @@ def reveal_markdown(run: TrainingRun, lang: str) -> str:
     def heading(key: str) -> str:
         return f"### {escape_markdown(t(key, lang))}"
 
-    parts = [heading("training.answer_heading"), to_markdown(run.answers[run.position])]
+    answer = cards.answer_message(run.answers[run.position], lang, f"t{run.position + 1}", changeable=False)
+    parts = [heading("training.answer_heading"), answer]
     if scenario.abstain:
         parts.append(f"{heading('training.expected_heading')}\n\n{escape_markdown(t('training.should_decline', lang))}")
     elif scenario.expected:
