@@ -24,7 +24,6 @@ from procguide.ui.strings import (
     examples,
     instrument_name,
     language,
-    language_from_header,
     long_date,
     placeholders,
     t,
@@ -127,23 +126,6 @@ def test_t_raises_a_clear_key_error_for_an_unknown_key():
 def test_t_raises_a_clear_key_error_for_a_missing_value():
     with pytest.raises(KeyError, match=r"context\.answered_for.*summary"):
         t("context.answered_for", "cy")
-
-
-@pytest.mark.parametrize(
-    ("header", "expected"),
-    [
-        ("cy-GB,cy;q=0.9,en-GB;q=0.8,en;q=0.7", "cy"),
-        ("en-GB,en;q=0.9,cy;q=0.8", "en"),
-        ("fr-FR,fr;q=0.9,cy;q=0.5", "cy"),
-        ("en;q=0.5,cy;q=0.8", "cy"),
-        ("de-DE", "en"),
-        ("cy;q=0", "en"),
-        ("", "en"),
-        (None, "en"),
-    ],
-)
-def test_the_starting_language_follows_the_browser(header, expected):
-    assert language_from_header(header) == expected
 
 
 def test_choices_give_stable_codes_with_labels_in_the_language():

@@ -18,6 +18,7 @@ import pytest
 from procguide import provisions as prov
 from procguide.assistant import Assistant
 from procguide.ui.strings import t
+from procguide.ui.theme import GRADIO_TEXT
 from tests.a11y import audit, describe
 from tests.browser import chromium, fast_assistant
 from tests.browser import served as served_app
@@ -155,6 +156,10 @@ def test_the_page_switches_to_welsh_and_back(page, screenshots):
     page.screenshot(path=str(screenshots / "welsh.png"), full_page=True)
     violations = audit(page)
     assert not violations, describe(violations)
+    page.get_by_role("button", name=t("a11y.clear", "cy")).wait_for(timeout=5_000)  # Gradio's own, named in Welsh
+    page.get_by_role("tab", name=t("training.tab", "cy")).click()
+    page.get_by_text(GRADIO_TEXT["Drop File Here"]["cy"]).wait_for(timeout=5_000)
+    page.screenshot(path=str(screenshots / "welsh-training.png"), full_page=True)
     page.get_by_label("English").check()
     page.get_by_text(t("app.intro", "en")[:40]).wait_for(timeout=10_000)
     assert page.evaluate("document.documentElement.lang") == "en"
@@ -181,3 +186,14 @@ def test_markup_in_a_question_is_shown_as_text_and_fetches_nothing(page):
     assert "<img" in user.inner_text() and user.locator("img").count() == 0
     assert page.evaluate("window.pwned === undefined")
     assert not [u for u in page.requests if "x.png" in u]
+
+
+def test_a_browser_set_to_welsh_opens_in_welsh(chromium_browser, served):
+    context = chromium_browser.new_context(locale="cy-GB")
+    try:
+        page = context.new_page()
+        page.goto(served)
+        page.get_by_text(t("app.intro", "cy")[:40]).wait_for(timeout=15_000)
+        assert page.evaluate("document.documentElement.lang") == "cy"
+    finally:
+        context.close()

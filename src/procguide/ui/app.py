@@ -17,8 +17,8 @@ from procguide.config import Settings, get_settings
 from procguide.ui.auth import authenticator, exposure_warning
 from procguide.ui.cards import CARD_CSS
 from procguide.ui.chat import INTERNAL_ERROR, chat_tab, make_respond, respond_api
-from procguide.ui.i18n import Translations, connect, language_radio
-from procguide.ui.strings import language_from_header, t
+from procguide.ui.i18n import BROWSER_LANGUAGE, Translations, connect, language_radio
+from procguide.ui.strings import t
 from procguide.ui.theme import with_theme
 from procguide.ui.training_tab import PRESENTER_CSS, training_tab
 
@@ -52,13 +52,10 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
                concurrency_id="answer")
         connect(language, tr)
         # The browser's preferred language chooses the first one (Welsh for cy, else English).
-        demo.load(_browser_language, None, language, api_visibility="private", queue=False, show_progress="hidden")
+        demo.load(None, None, language, js=BROWSER_LANGUAGE, api_visibility="private", queue=False,
+                  show_progress="hidden")
     demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue_size)
     return demo
-
-
-def _browser_language(request: gr.Request) -> str:
-    return language_from_header(request.headers.get("accept-language") if request else None)
 
 
 def launch_options(settings: Settings) -> dict[str, Any]:

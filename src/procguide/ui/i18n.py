@@ -19,6 +19,17 @@ C = TypeVar("C", bound=gr.components.Component | gr.blocks.BlockContext)
 # button names and the browser's own spell checking.
 SET_PAGE_LANGUAGE = "(lang) => { document.documentElement.lang = lang === 'cy' ? 'cy' : 'en'; return []; }"
 
+# Runs in the browser as the page opens (before anyone can click): the first of the browser's
+# languages that procguide offers, so a browser set to Welsh opens in Welsh.
+BROWSER_LANGUAGE = """() => {
+  const tags = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || "en"];
+  for (const tag of tags) {
+    const base = String(tag).toLowerCase().split(/[-_]/)[0];
+    if (base === "cy" || base === "en") return base;
+  }
+  return "en";
+}"""
+
 
 class Translations:
     """Components and how each reads in a language."""

@@ -573,24 +573,6 @@ def language(code: str | None) -> str:
     return base if base in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def language_from_header(accept_language: str | None) -> str:
-    """The language to start in from an Accept-Language header: the supported one the browser
-    prefers most ('cy-GB,cy;q=0.9,en;q=0.8' -> 'cy'), else English."""
-    ranked: list[tuple[float, int, str]] = []
-    for i, part in enumerate((accept_language or "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        base = tag.strip().replace("_", "-").split("-")[0].lower()
-        if base in LANGUAGES and quality > 0:
-            ranked.append((-quality, i, base))
-    return min(ranked)[2] if ranked else DEFAULT_LANGUAGE
-
-
 def placeholders(text: str) -> set[str]:
     """The names of a string's placeholders: 'Exported on {date} at {time}' -> {'date', 'time'}."""
     return {name for _, name, _, _ in Formatter().parse(text) if name is not None}

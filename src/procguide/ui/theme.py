@@ -233,6 +233,14 @@ BUTTON_NAMES = {
     "copy_question": {"en": "Copy your question", "cy": "Copïo eich cwestiwn"},
     "like": STRINGS["feedback.like"],
     "dislike": STRINGS["feedback.dislike"],
+    "clear": STRINGS["a11y.clear"],
+    "more_tabs": {"en": "More tabs", "cy": "Rhagor o dabiau"},
+}
+# Gradio's own words in the page (its locales have no Welsh), by their English.
+GRADIO_TEXT = {
+    "Drop File Here": {"en": "Drop File Here", "cy": "Gollyngwch ffeil yma"},
+    "- or -": {"en": "- or -", "cy": "- neu -"},
+    "Click to Upload": {"en": "Click to Upload", "cy": "Cliciwch i lwytho ffeil i fyny"},
 }
 
 _SCRIPT = """
@@ -251,7 +259,23 @@ _SCRIPT = """
     "Copy message": (b) => (b.closest(".message-buttons-left") ? "copy" : "copy_question"),
     "Like": () => "like",
     "Dislike": () => "dislike",
+    "Clear": () => "clear",
+    "More tabs": () => "more_tabs",
   };
+  const TEXT = __TEXT__;
+  const ORIGINAL = new WeakMap();
+  function translateText() {
+    const lang = language();
+    for (const root of document.querySelectorAll(".upload-container")) {
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const original = ORIGINAL.get(n) || n.nodeValue.trim();
+        if (!TEXT[original]) continue;
+        ORIGINAL.set(n, original);
+        if (n.nodeValue.trim() !== TEXT[original][lang]) n.nodeValue = TEXT[original][lang];
+      }
+    }
+  }
   const named = (b) =>
     ["aria-label", "aria-labelledby", "title"].some((a) => (b.getAttribute(a) || "").trim()) ||
     (b.textContent || "").trim() !== "" || b.querySelector("img[alt]:not([alt=''])") !== null;
@@ -350,7 +374,7 @@ _SCRIPT = """
   const update = () => {
     if (queued) return;
     queued = true;
-    setTimeout(() => { queued = false; nameButtons(); unlabelMessages(); restoreFocus(); }, 0);
+    setTimeout(() => { queued = false; nameButtons(); unlabelMessages(); translateText(); restoreFocus(); }, 0);
   };
   new MutationObserver(update).observe(document.documentElement, {
     childList: true, subtree: true, attributes: true, attributeFilter: ["lang", "aria-label", "disabled", "class"],
@@ -362,7 +386,8 @@ _SCRIPT = """
 
 # "<" escaped so that no string can close the script element.
 _NAMES_JSON = json.dumps(BUTTON_NAMES, ensure_ascii=False).replace("<", "\\u003c")
-HEAD = "<script>" + _SCRIPT.replace("__NAMES__", _NAMES_JSON) + "</script>"
+_TEXT_JSON = json.dumps(GRADIO_TEXT, ensure_ascii=False).replace("<", "\\u003c")
+HEAD = "<script>" + _SCRIPT.replace("__NAMES__", _NAMES_JSON).replace("__TEXT__", _TEXT_JSON) + "</script>"
 
 
 
