@@ -191,7 +191,7 @@ def test_the_asker_s_own_law_ranks_first(fast_index):
 def test_section_3_is_not_section_33(fast_index):
     def looked_up(question: str) -> set[str]:
         refs = rewrite(question, None, VOCABULARY).references
-        return {p.doc_id for p in provision_passages(fast_index.passages(), refs, lambda p: True)}
+        return {p.doc_id for p in provision_passages(fast_index.corpus(), refs, lambda p: True)}
 
     assert looked_up("What does section 3 of the Procurement Act say?") == set()
     assert looked_up("What does section 33 of the Procurement Act say?") == {"mutuals-act"}

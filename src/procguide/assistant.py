@@ -182,9 +182,17 @@ class Assistant:
         Raises QuestionRejected (a ValueError) for a question that cannot be taken as typed, and
         ValueError for an unknown filter or context setting.
         """
-        prepared = self.prepare(question, history, filters, k, context)
-        self.retrieve(prepared)
-        yield from self.respond(prepared)
+        # One view of the store for the whole question: its revision is checked once.
+        with self.index.pinned() as corpus:
+            prepared = self.prepare(question, history, filters, k, context)
+            self.retrieve(prepared)
+        steps = self.respond(prepared)
+        while True:
+            with self.index.pinned(corpus):  # each step in whichever thread runs it
+                event = next(steps, None)
+            if event is None:
+                return
+            yield event
 
     def prepare(
         self,
@@ -209,9 +217,9 @@ class Assistant:
         ranking = Ranking(regime, query.instruments)
         vectors = None
         if query.text and self.index.count():
-            vectors = QueryVectors(
-                self.index.embed_query(query.text), self.index.embed_query(query.focus or query.text)
-            )
+            text = self.index.embed_query(query.text)
+            focus = query.focus or query.text
+            vectors = QueryVectors(text, text if focus == query.text else self.index.embed_query(focus))
         prepared = Prepared(question, screened.notices, parsed_filters, ctx, regime, query, ranking,
                             vectors, k or self.settings.k, started)
         prepared.lap("prepare")

@@ -6,6 +6,13 @@ runs exactly over the vectors held in memory beside the BM25 index: Chroma's app
 was seen to drop the best match in about one process in ten on the shipped knowledge base, which
 made answers vary from run to run. Exact search over n x 384 floats costs milliseconds at this size.
 
+Each passage's quotable sentences are split and embedded at ingest and stored beside it, in a
+second collection (`<collection>-sentences`, one row per sentence, written before the passage and
+deleted with it), so composing an answer reads vectors instead of embedding text: answering costs
+the same whatever the corpus holds. A question reads the store's revision once (`pinned`), and
+every read within it uses that `Corpus`: the passages, vectors, BM25 index and look-ups by
+instrument built when the revision was loaded.
+
 The manifest of documents is read from the passages' own metadata (source and content hash), so
 it can never disagree with what is indexed.
 
@@ -29,7 +36,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
 from pathlib import Path
@@ -53,6 +60,12 @@ _COUNT = "count:"
 # generation, so a new version can be staged beside the live one).
 _GENERATION = "generation"
 _PASSAGE_ID = "passage_id"
+# The collection of passages' sentences is the passages' collection's name with this added; each
+# row is one sentence: its passage's row, its position, and the passage's document and generation.
+_SENTENCES = "-sentences"
+_ROW = "row"
+# Collection metadata: the generation of each document whose sentences are stored.
+_SENTENCES_OF = "sentences:"
 
 
 class IndexUnavailable(RuntimeError):
@@ -91,6 +104,90 @@ def is_live(meta: dict[str, Any], state: dict[str, Any]) -> bool:
     """Whether a stored passage belongs to its document's live generation. Passages written before
     generations existed carry none, and are live while their document has no pointer."""
     return meta.get(_GENERATION) == state.get(_LIVE + str(meta.get("doc_id")))
+
+
+@dataclass
+class Corpus:
+    """What searches read, for one revision of the store: the live passages in a fixed order, their
+    vectors, the BM25 index, and look-ups built once (by instrument; the lower-cased text on first
+    use). Replaced whole when the revision changes, so a question holding one sees one revision."""
+
+    revision: int | None
+    passages: list[Passage]
+    vectors: np.ndarray
+    rows: dict[str, str]  # passage id -> its row id in the store (id@generation)
+    keyword: KeywordIndex
+    by_instrument: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    # Passage id -> its sentences and their vectors, filled as questions read them.
+    sentences: dict[str, tuple[list[str], np.ndarray]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for i, p in enumerate(self.passages):
+            for pid in p.provisions:
+                self.by_instrument.setdefault(pid.split(":", 1)[0], []).append((pid, i))
+
+    @classmethod
+    def empty(cls) -> Corpus:
+        return cls(None, [], np.zeros((0, 0), dtype=np.float32), {}, KeywordIndex([]))
+
+    @property
+    def instruments(self) -> frozenset[str]:
+        """The instruments some passage carries a provision of."""
+        return frozenset(self.by_instrument)
+
+    @cached_property
+    def text_lower(self) -> str:
+        """Every passage's title and text, lower-cased, whitespace collapsed, in one string."""
+        return " ".join(" ".join(f"{p.title} {p.text}".split()) for p in self.passages).lower()
+
+    def carrying(self, instrument: str | None) -> list[tuple[str, Passage]]:
+        """(provision id, passage) for each provision of `instrument` (None: of any) a passage
+        carries, in passage order."""
+        if instrument is None:
+            found = sorted((i, pid) for pairs in self.by_instrument.values() for pid, i in pairs)
+        else:
+            found = [(i, pid) for pid, i in self.by_instrument.get(instrument, [])]
+        return [(pid, self.passages[i]) for i, pid in found]
+
+
+def ranked(scores: np.ndarray, n: int, passages: Sequence[Passage],
+           allow: Callable[[Passage], bool] | None = None, floor: float | None = None) -> list[tuple[Passage, float]]:
+    """The n best-scoring passages `allow` lets through (above `floor`, when given), best first,
+    ties to the earlier passage. A partial sort (argpartition) finds the best few; only when the
+    filter refuses too many of them is the whole corpus sorted."""
+    hits: list[tuple[Passage, float]] = []
+    for take in (min(len(scores), max(4 * n, 50)), len(scores)):
+        hits = []
+        for i in _top(scores, take):
+            if floor is not None and scores[i] <= floor:
+                return hits
+            passage = passages[int(i)]
+            if allow is None or allow(passage):
+                hits.append((passage, float(scores[i])))
+                if len(hits) == n:
+                    return hits
+        if take == len(scores):
+            break
+    return hits
+
+
+def _top(scores: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the n highest scores, highest first, ties to the lower index, as a stable sort
+    of the whole array would give them."""
+    if n >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    cut = np.partition(scores, len(scores) - n)[len(scores) - n]
+    above = np.flatnonzero(scores > cut)
+    ties = np.flatnonzero(scores == cut)[: n - len(above)]
+    chosen = np.concatenate([above, ties])
+    return chosen[np.argsort(-scores[chosen], kind="stable")]
+
+
+def _passage_sentences() -> Callable[[str], list[str]]:
+    # answer/ imports this module: the sentence splitter is fetched when first needed.
+    from procguide.answer.sentences import passage_sentences
+
+    return passage_sentences
 
 
 def _private(home: Path) -> None:
@@ -290,16 +387,8 @@ class KeywordIndex:
         tokens = [t for t in tokenize(query) if t in self._idf]
         if not tokens or not self.passages:
             return []
-        scores = self._bm25.get_scores(tokens)
-        order = np.argsort(-scores)
-        hits = []
-        for i in order:
-            if scores[i] <= 0 or len(hits) >= n:
-                break
-            passage = self.passages[int(i)]
-            if allow is None or allow(passage):
-                hits.append((passage, float(scores[i])))
-        return hits
+        scores = np.asarray(self._bm25.get_scores(tokens), dtype=np.float64)
+        return ranked(scores, n, self.passages, allow, floor=0.0)
 
 
 class Index:
@@ -308,11 +397,10 @@ class Index:
         self._lock = threading.RLock()
         self._lock_depth = 0
         self._collection: Any = None
+        self._sentences: Any = None
         self._collection_client: Any = None
-        self._cache_revision: int | None = None
-        self._passages: list[Passage] = []
-        self._vectors = np.zeros((0, 0), dtype=np.float32)
-        self._keyword: KeywordIndex | None = None
+        self._corpus = Corpus.empty()
+        self._pin = threading.local()  # the corpus a question in this thread holds (see pinned)
 
     # --- model ---------------------------------------------------------------------------------
     @cached_property
@@ -337,21 +425,29 @@ class Index:
     # --- store ---------------------------------------------------------------------------------
     @property
     def collection(self) -> Any:
+        """The passages' collection (one handle per process, refetched only after a reopen)."""
+        self._handles()
+        return self._collection
+
+    @property
+    def sentence_collection(self) -> Any:
+        """Each passage's quotable sentences with their vectors, written at ingest beside it."""
+        self._handles()
+        return self._sentences
+
+    def _handles(self) -> None:
         client = chroma_client(self.settings)
         if self._collection is None or self._collection_client is not client:
             # (re)fetched when this process reopened the store since, through any Index
-            self._collection_client = client
             with _owner_only_umask():
-                self._collection = self._call(lambda: client.get_or_create_collection(
-                    self.settings.collection,
-                    configuration={"hnsw": {"space": "cosine"}},
-                    embedding_function=None,
-                ))
-        return self._collection
+                self._collection, self._sentences = (self._call(lambda n=name: client.get_or_create_collection(
+                    n, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None,
+                )) for name in (self.settings.collection, f"{self.settings.collection}{_SENTENCES}"))
+            self._collection_client = client
 
     def _reopen(self) -> None:
         reopen_client(self.settings)
-        self._collection = None
+        self._collection = self._sentences = None
 
     def _call(self, what: Callable[[], Any]) -> Any:
         """A Chroma call, with a bounded wait on a server and one reopen of a stale embedded store."""
@@ -447,8 +543,7 @@ class Index:
 
     def count(self) -> int:
         """Passages of live documents (what search sees)."""
-        self._refresh()
-        return len(self._passages)
+        return len(self.corpus().passages)
 
     def _get_all(self, include: list[str], where: dict[str, Any] | None = None) -> dict[str, list[Any]]:
         out: dict[str, list[Any]] = {"ids": [], **{k: [] for k in include}}
@@ -513,6 +608,8 @@ class Index:
                 metadatas = [
                     {**p.to_metadata(), _GENERATION: generation, _PASSAGE_ID: p.id} for p in chunk
                 ]
+                # Sentences first: a staged passage always has its sentences beside it.
+                self._write_sentences(doc_id, generation, chunk, chunk_ids)
                 with _owner_only_umask():
                     self._call(lambda c=chunk, i=chunk_ids, v=vectors, m=metadatas: self.collection.upsert(
                         ids=i, embeddings=v, documents=[p.text for p in c], metadatas=m
@@ -522,17 +619,66 @@ class Index:
             def point(meta: dict[str, Any]) -> None:
                 meta[_LIVE + doc_id] = generation
                 meta[_COUNT + doc_id] = len(passages)
+                meta[_SENTENCES_OF + doc_id] = generation
 
             self._commit(point)
             self._after_swap()
             self._drop_other_generations(doc_id, generation)
         return embedded
 
+    def _write_sentences(self, doc_id: str, generation: str, passages: Sequence[Passage], rows: Sequence[str]) -> None:
+        """The passages' quotable sentences and their vectors, embedded once, here, so answering
+        never embeds a passage's text."""
+        split = _passage_sentences()
+        ids, texts, metadatas = [], [], []
+        for passage, row in zip(passages, rows, strict=True):
+            for i, sentence in enumerate(split(passage.text)):
+                ids.append(f"{row}#{i}")
+                texts.append(sentence)
+                metadatas.append({_ROW: row, "i": i, "doc_id": doc_id, _GENERATION: generation})
+        if not ids:
+            return
+        vectors = self.embed_texts(texts)
+        size = max(1, self._max_batch())
+        for start in range(0, len(ids), size):
+            end = start + size
+            with _owner_only_umask():
+                self._call(lambda a=start, b=end: self.sentence_collection.upsert(
+                    ids=ids[a:b], embeddings=vectors[a:b], documents=texts[a:b], metadatas=metadatas[a:b]))
+
+    def backfill_sentences(self) -> int:
+        """Store the sentences of live documents written before sentences were stored (an index
+        from an earlier version): ingest calls this, so answering never has to embed them. Returns
+        how many documents it filled in."""
+        with self.write_lock():
+            state = self.state()
+            missing = [key[len(_LIVE):] for key, generation in state.items()
+                       if key.startswith(_LIVE) and state.get(_SENTENCES_OF + key[len(_LIVE):]) != generation]
+            for doc_id in missing:
+                generation = state[_LIVE + doc_id]
+                got = self._get_all(["documents", "metadatas"], where={"doc_id": doc_id})
+                rows = [(i, Passage.from_metadata(str(m.get(_PASSAGE_ID, i)), text, m))
+                        for i, text, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+                        if m.get(_GENERATION) == generation]
+                self._call(lambda d=doc_id: self.sentence_collection.delete(where={"doc_id": d}))
+                self._write_sentences(doc_id, generation, [p for _, p in rows], [i for i, _ in rows])
+
+                def mark(meta: dict[str, Any], d: str = doc_id, g: str = generation) -> None:
+                    meta[_SENTENCES_OF + d] = g
+
+                self._commit(mark)
+        return len(missing)
+
+    def _delete_rows(self, ids: Sequence[str]) -> None:
+        """Delete passages' rows, and their sentences."""
+        for start in range(0, len(ids), 1000):
+            batch = list(ids[start : start + 1000])
+            self._call(lambda b=batch: self.sentence_collection.delete(where={_ROW: {"$in": b}}))
+            self._call(lambda b=batch: self.collection.delete(ids=b))
+
     def _drop_other_generations(self, doc_id: str, keep: str | None) -> None:
         got = self._get_all(["metadatas"], where={"doc_id": doc_id})
-        stale = [i for i, m in zip(got["ids"], got["metadatas"], strict=True) if m.get(_GENERATION) != keep]
-        for start in range(0, len(stale), 1000):
-            self._call(lambda s=start: self.collection.delete(ids=stale[s : s + 1000]))
+        self._delete_rows([i for i, m in zip(got["ids"], got["metadatas"], strict=True) if m.get(_GENERATION) != keep])
 
     def drop_leftovers(self, doc_ids: set[str]) -> int:
         """Delete passages of these documents that are not live (staged by an interrupted ingest of
@@ -544,8 +690,7 @@ class Index:
                 i for i, m in zip(got["ids"], got["metadatas"], strict=True)
                 if m.get("doc_id") in doc_ids and not is_live(m, state)
             ]
-            for start in range(0, len(stale), 1000):
-                self._call(lambda s=start: self.collection.delete(ids=stale[s : s + 1000]))
+            self._delete_rows(stale)
         return len(stale)
 
     # Points where tests kill a writer (no-ops otherwise).
@@ -561,8 +706,10 @@ class Index:
             def unpoint(meta: dict[str, Any]) -> None:
                 meta.pop(_LIVE + doc_id, None)
                 meta.pop(_COUNT + doc_id, None)
+                meta.pop(_SENTENCES_OF + doc_id, None)
 
             self._commit(unpoint)
+            self._call(lambda: self.sentence_collection.delete(where={"doc_id": doc_id}))
             self._call(lambda: self.collection.delete(where={"doc_id": doc_id}))
 
     def _max_batch(self) -> int:
@@ -578,13 +725,33 @@ class Index:
         return state, list(zip(got["ids"], got["documents"], got["metadatas"], strict=True))
 
     # --- reading -------------------------------------------------------------------------------
-    def _refresh(self) -> None:
+    @contextlib.contextmanager
+    def pinned(self, corpus: Corpus | None = None) -> Iterator[Corpus]:
+        """One question's view of the store: every read in this thread until the block ends uses
+        `corpus` (by default the current one, the revision checked once, here), even if another
+        process writes meanwhile. Never hold it across a yield: the generator may resume in
+        another thread."""
+        held = getattr(self._pin, "corpus", None)
+        corpus = corpus or held or self._refresh()
+        self._pin.corpus = corpus
+        try:
+            yield corpus
+        finally:
+            self._pin.corpus = held
+
+    def corpus(self) -> Corpus:
+        """The current corpus: the one this thread's question holds, else checked against the
+        store's revision (and reloaded when another process has written)."""
+        held = getattr(self._pin, "corpus", None)
+        return held if held is not None else self._refresh()
+
+    def _refresh(self) -> Corpus:
         with self._lock:
             state = self.state()
             revision = int(state.get("revision", 0))
-            if revision == self._cache_revision:
-                return
-            if self._cache_revision is not None and not self.settings.chroma_url:
+            if revision == self._corpus.revision:
+                return self._corpus
+            if self._corpus.revision is not None and not self.settings.chroma_url:
                 # Another process may have written: this process's view of the vectors is stale.
                 self._reopen()
                 state = self.state()
@@ -599,41 +766,58 @@ class Index:
                 Passage.from_metadata(str(meta.get(_PASSAGE_ID, pid)), text, meta)
                 for pid, text, meta, _ in rows
             ]
-            self._vectors = (
+            vectors = (
                 np.asarray([r[3] for r in rows], dtype=np.float32) if rows
                 else np.zeros((0, 0), dtype=np.float32)
             )
-            self._passages = passages
-            self._keyword = KeywordIndex(passages)
-            self._cache_revision = revision
+            self._corpus = Corpus(revision, passages, vectors, {p.id: r[0] for p, r in zip(passages, rows, strict=True)},
+                                  KeywordIndex(passages))
+            return self._corpus
 
     def passages(self) -> list[Passage]:
-        self._refresh()
-        return self._passages
+        return self.corpus().passages
 
     @property
     def keyword(self) -> KeywordIndex:
-        self._refresh()
-        assert self._keyword is not None
-        return self._keyword
+        return self.corpus().keyword
 
     def dense_search(
         self, vector: np.ndarray, n: int, allow: Callable[[Passage], bool] | None = None
     ) -> list[tuple[Passage, float]]:
         """The n passages nearest the vector by cosine similarity (1 is identical), found exactly;
         ties go to the earlier passage, so the same question always gets the same order."""
-        self._refresh()
-        if not self._passages:
+        corpus = self.corpus()
+        if not corpus.passages:
             return []
-        similarities = self._vectors @ np.asarray(vector, dtype=np.float32)
-        hits = []
-        for i in np.argsort(-similarities, kind="stable"):
-            passage = self._passages[int(i)]
-            if allow is None or allow(passage):
-                hits.append((passage, float(similarities[i])))
-                if len(hits) == n:
-                    break
-        return hits
+        return ranked(corpus.vectors @ np.asarray(vector, dtype=np.float32), n, corpus.passages, allow)
+
+    def sentence_vectors(self, passages: Sequence[Passage]) -> dict[str, tuple[list[str], np.ndarray]]:
+        """Each passage's quotable sentences and their vectors, as stored at ingest: one read for
+        all of them. A passage stored before sentences were (or whose split has since changed)
+        has its sentences embedded now, and kept for this revision."""
+        corpus = self.corpus()
+        cache = corpus.sentences
+        passage_sentences = _passage_sentences()
+        wanted = {p.id: corpus.rows.get(p.id) for p in passages if p.id not in cache}
+        rows = [r for r in wanted.values() if r]
+        stored: dict[str, list[tuple[int, str, Any]]] = {}
+        for start in range(0, len(rows), 500):
+            got = self._call(lambda b=rows[start:start + 500]: self.sentence_collection.get(
+                where={_ROW: {"$in": b}}, include=["documents", "metadatas", "embeddings"]))
+            for text, meta, vector in zip(got["documents"], got["metadatas"], got["embeddings"], strict=True):
+                stored.setdefault(str(meta[_ROW]), []).append((int(meta["i"]), text, vector))
+        for p in passages:
+            if p.id in cache:
+                continue
+            expected = passage_sentences(p.text)
+            found = sorted(stored.get(wanted.get(p.id) or "", []), key=lambda r: r[0])
+            if [t for _, t, _ in found] == expected and expected:
+                vectors = np.asarray([v for _, _, v in found], dtype=np.float32)
+            else:
+                vectors = self.embed_texts(expected) if expected else np.zeros((0, 1), dtype=np.float32)
+            cache[p.id] = (expected, vectors)
+        return {p.id: cache[p.id] for p in passages}
+
 
 class NaiveRecipeStore:
     """The naive LangChain recipe, kept as a baseline for the eval report: whole documents cut by

@@ -14,7 +14,7 @@ import numpy as np
 
 from procguide import provisions as prov
 from procguide.context import Ranking
-from procguide.index import Index
+from procguide.index import Corpus, Index
 from procguide.passage import Passage
 
 RRF_K = 60
@@ -107,12 +107,12 @@ def hybrid_search(
     dense = index.dense_search(vector, depth, filters.allows)
     keyword = index.keyword.search(query, depth, filters.allows)
     refs = list(prov.find_references(query) if references is None else references)
-    named = _order_named(provision_passages(index.passages(), refs, filters.allows), dense, keyword)
+    named = _order_named(provision_passages(index.corpus(), refs, filters.allows), dense, keyword)
     concept_refs = [_as_reference(pid) for pid in concept_provisions]
     if ranking is not None:
         # Background law (the Directive for a UK asker) is not fetched by concept alone.
         concept_refs = [r for r in concept_refs if ranking.rank(r.instrument or "") < 3]
-    concept = _order_named(provision_passages(index.passages(), concept_refs, filters.allows), dense, keyword)
+    concept = _order_named(provision_passages(index.corpus(), concept_refs, filters.allows), dense, keyword)
     ranked = {
         "dense": [p for p, _ in dense],
         "keyword": [p for p, _ in keyword],
@@ -152,16 +152,19 @@ def fuse(
 
 
 def provision_passages(
-    passages: Sequence[Passage],
+    corpus: Corpus,
     references: Sequence[prov.Reference],
     allow: Callable[[Passage], bool],
 ) -> list[Passage]:
-    if not references:
-        return []
-    return [
-        p for p in passages
-        if allow(p) and any(ref.matches(pid) for ref in references for pid in p.provisions)
-    ]
+    """The passages carrying a provision the references name, in passage order (looked up by
+    instrument, not by scanning every passage)."""
+    found: dict[str, Passage] = {}
+    for ref in references:
+        for pid, p in corpus.carrying(ref.instrument):
+            if p.id not in found and ref.matches(pid) and allow(p):
+                found[p.id] = p
+    order = {p.id: i for i, p in enumerate(corpus.passages)} if len(references) > 1 else {}
+    return sorted(found.values(), key=lambda p: order.get(p.id, 0)) if order else list(found.values())
 
 
 def _order_named(

@@ -4,10 +4,10 @@ the knowledge base does cover as questions the user can ask next."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from procguide import provisions as prov
-from procguide.passage import Passage
+from procguide.index import Corpus
 from procguide.retrieve import Hit
 from procguide.vocabulary import Vocabulary
 
@@ -50,32 +50,30 @@ def out_of_scope_reason(reasons: Sequence[str]) -> str:
     )
 
 
-def unheld_instruments(question: str, passages: Iterable[Passage]) -> list[str]:
+def unheld_instruments(question: str, corpus: Corpus) -> list[str]:
     """Acts and regulations the question names that no passage mentions: the knowledge base does
     not hold them, so it cannot answer what they say."""
     names = {_LEADING.sub("", m.group(1)).strip() for m in _INSTRUMENT_NAME.finditer(question)}
     if not names:
         return []
-    passages = list(passages)
-    carried = {pid.split(":", 1)[0] for p in passages for pid in p.provisions}
-    corpus = " ".join(re.sub(r"\s+", " ", f"{p.title} {p.text}") for p in passages).lower()
+    carried = corpus.instruments
     return sorted(
         n for n in names
-        if prov.instrument_named_in(n) not in carried and n.lower() not in corpus
+        if prov.instrument_named_in(n) not in carried
         and not (prov.instruments_named(n) & set(prov.INSTRUMENTS))
+        and n.lower() not in corpus.text_lower
     )
 
 
-def unheld_provisions(references: Sequence[prov.Reference], passages: Iterable[Passage]) -> list[str]:
+def unheld_provisions(references: Sequence[prov.Reference], corpus: Corpus) -> list[str]:
     """The provisions a question names ('Article 999', 'section 250 of the Procurement Act') when
     no passage carries any of them, described for the reader; empty if any one is held."""
     named = [r for r in references if r.part]
     if not named:
         return []
-    carried = [pid for p in passages for pid in p.provisions]
     # "Article 77(2)" is held when Article 77 is.
     whole = [prov.Reference(r.instrument, (r.part or "").split("(")[0]) for r in named]
-    if any(r.matches(pid) for r in whole for pid in carried):
+    if any(r.matches(pid) for r in whole for pid, _ in corpus.carrying(r.instrument)):
         return []
     return [_provision_name(r) for r in named]
 

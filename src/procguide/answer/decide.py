@@ -63,12 +63,12 @@ class Decider:
             return Decision(DECLINE, "nothing-in-scope", 0.0, decline_text("", [], filtered_out=True))
         if regime.not_held and not query.named_instruments:
             return decline("nation-not-held", SCOTLAND)
-        missing = unheld_instruments(query.focus, self.index.passages())
+        missing = unheld_instruments(query.focus, self.index.corpus())
         if missing:
             return decline("not-held", not_held_reason(missing))
         # A provision the question names that no passage carries ("Article 999", "section 250 of
         # the Procurement Act"): said plainly, not answered from whatever lies nearest.
-        unheld = unheld_provisions(query.references, self.index.passages())
+        unheld = unheld_provisions(query.references, self.index.corpus())
         if unheld:
             return decline("provision-not-held", provision_not_held_reason(unheld))
         # Out of scope: the legal question is about something not covered, or leans on a story

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from procguide import provisions as prov
-from procguide.answer.sentences import split_sentences
 from procguide.context import AskerContext, Ranking
 from procguide.index import Index
 from procguide.retrieve import Hit
@@ -21,7 +20,6 @@ from procguide.rewrite import Query
 from procguide.tokens import tokenize
 from procguide.vocabulary import Vocabulary
 
-MIN_SENTENCE_CHARS = 30
 _NUMBER_WORD = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)"
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 # What a sentence that gives the kind of answer asked for contains.
@@ -112,7 +110,6 @@ class EvidenceScorer:
         self.index = index
         self.vocabulary = vocabulary
         self.weights = weights
-        self._cache: dict[str, tuple[list[str], np.ndarray]] = {}
 
     def gather(
         self, query: Query, vectors: QueryVectors, hits: Sequence[Hit], ranking: Ranking,
@@ -126,6 +123,8 @@ class EvidenceScorer:
         concept_ids = query.provisions
         qtype = QTYPE_PATTERNS.get(query.qtype or "")
         scored: list[ScoredSentence] = []
+        # Each passage's sentences with their vectors, stored at ingest: one read for all hits.
+        known = self.index.sentence_vectors([h.passage for h in hits])
         for hit_rank, hit in enumerate(hits):
             # Fused scores differ little in absolute terms; the rank carries the retrieve stage's view.
             retrieval = w["retrieval"] / (1 + hit_rank)
@@ -135,7 +134,7 @@ class EvidenceScorer:
                 prov.any_matches(passage.provisions, c) for c in concept_ids
             )
             heading_tokens = set(tokenize(f"{passage.heading} {passage.title}"))
-            sentences, sentence_vectors = self._sentences(passage.id, passage.text)
+            sentences, sentence_vectors = known[passage.id]
             for position, (text, vector) in enumerate(zip(sentences, sentence_vectors, strict=True)):
                 tokens = set(tokenize(text))
                 semantic = float(vector @ vectors.text)
@@ -211,14 +210,3 @@ class EvidenceScorer:
         for start, end in sorted(spans, reverse=True):
             text = text[:start] + " " + text[end:]
         return text
-
-    def _sentences(self, passage_id: str, text: str) -> tuple[list[str], np.ndarray]:
-        if passage_id not in self._cache:
-            sentences = [s for s in split_sentences(text) if len(s) >= MIN_SENTENCE_CHARS]
-            vectors = (
-                self.index.embed_texts(sentences) if sentences else np.zeros((0, 1), dtype=np.float32)
-            )
-            if len(self._cache) > 5000:
-                self._cache.clear()
-            self._cache[passage_id] = (sentences, vectors)
-        return self._cache[passage_id]

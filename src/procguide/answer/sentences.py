@@ -30,6 +30,16 @@ def split_sentences(text: str) -> list[str]:
     return out
 
 
+# Shorter pieces ("See also:", a lone heading) are not worth quoting on their own.
+MIN_SENTENCE_CHARS = 30
+
+
+def passage_sentences(text: str) -> list[str]:
+    """The sentences of a passage that an answer may quote: split once at ingest (their vectors
+    are stored then) and the same way when answering."""
+    return [s for s in split_sentences(text) if len(s) >= MIN_SENTENCE_CHARS]
+
+
 # A heading line in an answer ("For procurements started before 24 February 2025:") introduces
 # the sentences under it; it is not a claim, so it carries no citation and is not counted as one.
 _HEADING = re.compile(r"^[^\[\]\n]{3,160}:$")

@@ -220,4 +220,6 @@ def _ingest_locked(
             report.removed.append(rec.doc_id)
     # Passages an interrupted ingest staged for a version no longer on disk.
     index.drop_leftovers(set(seen))
+    # Documents indexed before their sentences were stored get them now.
+    index.backfill_sentences()
     return report

@@ -135,6 +135,12 @@ def _user(message: str) -> dict[str, str]:
     return {"role": "user", "content": escape_markdown(message)}
 
 
+# The question box while an answer comes in (emptied, and closed to a second question until it is
+# done), and after.
+BUSY = gr.update(value="", interactive=False)
+OPEN = gr.update(value="", interactive=True)
+
+
 def make_send(assistant: Assistant):
     """The chat's handler: the question and the answer as it streams in, then the answer with its
     source cards (and, for a decline, its suggestions as options to click)."""
@@ -143,10 +149,10 @@ def make_send(assistant: Assistant):
              conversation: Conversation, lang: str) -> Iterator[tuple[Any, ...]]:
         message = (message or "").strip()
         if not message:
-            yield messages, "", conversation, gr.update()
+            yield messages, OPEN, conversation, gr.update()
             return
         messages = [*(messages or []), _user(message), {"role": "assistant", "content": THINKING}]
-        yield messages, "", conversation, gr.update()
+        yield messages, BUSY, conversation, gr.update()
         text = ""
         try:
             settings = context_settings(nation, started)
@@ -160,17 +166,17 @@ def make_send(assistant: Assistant):
                     if labels := cards.suggestion_labels(event):
                         reply["options"] = [{"value": s, "label": s} for s in labels]
                     messages[-1] = reply
-                    yield messages, "", conversation, _assumed(event, lang)
+                    yield messages, OPEN, conversation, _assumed(event, lang)
                 else:
                     text += event
                     messages[-1] = {"role": "assistant", "content": answer_markdown(text)}
-                    yield messages, "", conversation, gr.update()
+                    yield messages, gr.update(), conversation, gr.update()
         except Exception as exc:
             if not isinstance(exc, QuestionRejected | ValueError | LLMUnavailable):
                 log.exception("answering %r failed", message[:200])
             conversation.skip()
             messages[-1] = {"role": "assistant", "content": _error_text(exc, lang)}
-            yield messages, "", conversation, gr.update()
+            yield messages, OPEN, conversation, gr.update()
 
     return send
 

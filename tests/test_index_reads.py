@@ -1,0 +1,134 @@
+"""What answering reads from the index, in the fast tier: each question checks the store's
+revision once; passages' sentence vectors are written at ingest and read back, never embedded
+while answering; an index from before sentences were stored still answers and is filled in by the
+next ingest; deleting or replacing a document takes its sentences with it; the partial sort
+gives what a full stable sort would; the provision look-up by instrument finds what a scan does.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from procguide import provisions as prov
+from procguide.answer.calibration import Calibration
+from procguide.answer.sentences import passage_sentences
+from procguide.assistant import Assistant
+from procguide.index import Index, ranked
+from procguide.ingest import ingest_paths
+from procguide.passage import Passage
+from procguide.retrieve import provision_passages
+from tests.conftest import fast_kb_settings
+from tests.test_answer_sources import POLICY
+
+pytestmark = pytest.mark.fast
+
+QUESTION = "How long can a contract reserved to a public service mutual last under the Procurement Act 2023?"
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> tuple[Index, Assistant]:
+    settings = fast_kb_settings(tmp_path)
+    index = Index(settings)
+    assert not ingest_paths([settings.knowledge_dir], index).failed
+    return index, Assistant(settings, index, calibration=Calibration(policy=POLICY))
+
+
+def _forbid_embedding(index: Index, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a passage's text was embedded while answering")
+
+    monkeypatch.setattr(index, "embed_texts", refuse)
+
+
+def test_ingest_stores_each_passage_s_sentences_with_their_vectors(built):
+    index, _ = built
+    passages = index.passages()
+    expected = sum(len(passage_sentences(p.text)) for p in passages)
+    assert expected and index.sentence_collection.count() == expected
+    stored = index.sentence_vectors(passages[:3])
+    for p in passages[:3]:
+        sentences, vectors = stored[p.id]
+        assert sentences == passage_sentences(p.text)
+        assert np.allclose(vectors, index.embed_texts(sentences), atol=1e-6)
+
+
+def test_answering_embeds_the_question_but_never_a_passage(built, monkeypatch):
+    index, assistant = built
+    _forbid_embedding(index, monkeypatch)
+    answer = assistant.ask(QUESTION)
+    assert answer.citations and not answer.abstained
+
+
+def test_a_question_checks_the_store_s_revision_once(built, monkeypatch):
+    index, assistant = built
+    assistant.ask(QUESTION)  # loaded
+    checks: list[int] = []
+    state = index.state
+    monkeypatch.setattr(index, "state", lambda: checks.append(1) or state())
+    assistant.ask("Can we talk to social enterprises before we advertise?")
+    assert len(checks) == 1
+
+
+def test_an_index_without_stored_sentences_still_answers_and_the_next_ingest_fills_them_in(built, monkeypatch):
+    index, assistant = built
+    settings = index.settings
+    # As an index written by an earlier version: no sentences, no record of them.
+    index.sentence_collection.delete(where={"doc_id": {"$ne": ""}})
+    index._commit(lambda meta: [meta.pop(k) for k in [k for k in meta if k.startswith("sentences:")]])
+    assert index.sentence_collection.count() == 0
+    assert assistant.ask(QUESTION).citations  # embedded as it answers, as before
+    report = ingest_paths([settings.knowledge_dir], index)
+    assert report.unchanged and not report.embedded  # nothing re-embedded but the sentences
+    assert index.sentence_collection.count() == sum(len(passage_sentences(p.text)) for p in index.passages())
+    fresh = Assistant(settings, Index(settings), calibration=Calibration(policy=POLICY))
+    _forbid_embedding(fresh.index, monkeypatch)
+    assert fresh.ask(QUESTION).citations
+
+
+def test_deleting_or_replacing_a_document_takes_its_sentences(built):
+    index, _ = built
+    doc_id = index.passages()[0].doc_id
+    before = index.sentence_collection.count()
+    mine = index.sentence_collection.get(where={"doc_id": doc_id}, include=[])["ids"]
+    assert mine
+    passages = [p for p in index.passages() if p.doc_id == doc_id]
+    changed = [Passage(**{**p.as_dict(), "text": p.text + " It also applies to day services."}) for p in passages]
+    index.replace_document(doc_id, changed)
+    added = sum(len(passage_sentences(p.text)) - len(passage_sentences(q.text)) for p, q in zip(changed, passages))
+    assert added > 0 and index.sentence_collection.count() == before + added  # the old ones are gone
+    assert not set(mine) & set(index.sentence_collection.get(where={"doc_id": doc_id}, include=[])["ids"])
+    index.delete_document(doc_id)
+    assert index.sentence_collection.get(where={"doc_id": doc_id}, include=[])["ids"] == []
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_partial_sort_ranks_as_a_full_stable_sort_would(seed):
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, 20, size=500).astype(np.float32)  # many ties
+    passages = [Passage(id=f"p{i}", text="t", doc_id="d", title="t", locator="") for i in range(500)]
+    allow = (lambda p: int(p.id[1:]) % 7 != 0) if seed % 2 else None
+    for n in (1, 5, 30, 499):
+        got = [p.id for p, _ in ranked(scores, n, passages, allow)]
+        order = [f"p{i}" for i in np.argsort(-scores, kind="stable")]
+        want = [pid for pid in order if allow is None or allow(passages[int(pid[1:])])][:n]
+        assert got == want
+
+
+def test_a_filter_that_refuses_most_passages_still_gets_its_n(built):
+    index, _ = built
+    passages = index.passages()
+    last = passages[-1].id
+    hits = index.dense_search(index.embed_query("anything"), 1, lambda p: p.id == last)
+    assert [p.id for p, _ in hits] == [last]
+
+
+def test_the_provision_look_up_finds_what_a_scan_of_every_passage_finds(built):
+    index, _ = built
+    corpus = index.corpus()
+    for refs in ([prov.Reference("uk-pa-2023", "s-33")], [prov.Reference(None, "art-77")],
+                 [prov.Reference("eu-dir-2014-24", None), prov.Reference("uk-pcr-2015", "reg-77")]):
+        scan = [p for p in corpus.passages if any(r.matches(pid) for r in refs for pid in p.provisions)]
+        assert provision_passages(corpus, refs, lambda p: True) == scan
