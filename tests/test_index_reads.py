@@ -16,7 +16,8 @@ from procguide import provisions as prov
 from procguide.answer.calibration import Calibration
 from procguide.answer.sentences import passage_sentences
 from procguide.assistant import Assistant
-from procguide.index import Index, ranked
+from procguide.corpus import ranked
+from procguide.index import Index
 from procguide.ingest import ingest_paths
 from procguide.passage import Passage
 from procguide.retrieve import provision_passages
@@ -132,3 +133,42 @@ def test_the_provision_look_up_finds_what_a_scan_of_every_passage_finds(built):
                  [prov.Reference("eu-dir-2014-24", None), prov.Reference("uk-pcr-2015", "reg-77")]):
         scan = [p for p in corpus.passages if any(r.matches(pid) for r in refs for pid in p.provisions)]
         assert provision_passages(corpus, refs, lambda p: True) == scan
+
+
+# --- the corpus kept on disk ----------------------------------------------------------------------
+
+def _files(index: Index) -> list[Path]:
+    """The saved corpus files, oldest first."""
+    return sorted((Path(index.settings.home) / "cache").glob("corpus-*.pickle"), key=lambda f: f.stat().st_mtime)
+
+
+def test_a_new_process_reads_the_saved_corpus_instead_of_every_row(built, monkeypatch):
+    index, _ = built
+    expected = [(p.id, p.text) for p in index.passages()]
+    saved = _files(index)[-1]
+    assert saved.stat().st_mode & 0o077 == 0  # owner-only, as the store is
+    fresh = Index(index.settings)
+    monkeypatch.setattr(fresh, "_get_all", lambda *a, **k: pytest.fail("read every row of the store"))
+    assert [(p.id, p.text) for p in fresh.passages()] == expected
+    assert fresh.keyword.search("reserved contract mutual", 3)
+    assert np.array_equal(fresh.corpus().vectors, index.corpus().vectors)
+
+
+def test_a_write_makes_a_new_corpus_file_and_the_old_one_is_not_read(built):
+    index, _ = built
+    doc_id = index.passages()[0].doc_id
+    passages = [p for p in index.passages() if p.doc_id == doc_id]
+    index.replace_document(doc_id, [Passage(**{**passages[0].as_dict(), "text": "A new text about lots and day services."})])
+    fresh = Index(index.settings)
+    assert [p.text for p in fresh.passages() if p.doc_id == doc_id] == ["A new text about lots and day services."]
+    assert len(_files(index)) == 2  # this content's and the one before
+
+
+def test_a_damaged_corpus_file_is_rebuilt_from_the_store(built, caplog):
+    index, assistant = built
+    for saved in _files(index):
+        saved.write_bytes(b"not a pickle")
+    fresh = Assistant(index.settings, Index(index.settings), calibration=Calibration(policy=POLICY))
+    assert fresh.ask(QUESTION).citations
+    assert "could not be read" in caplog.text
+    assert len(Index(index.settings).passages()) == len(index.passages())

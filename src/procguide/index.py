@@ -36,7 +36,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from itertools import pairwise
 from pathlib import Path
@@ -44,7 +44,9 @@ from typing import Any
 
 import numpy as np
 
+from procguide import corpus as corpus_cache
 from procguide.config import Settings
+from procguide.corpus import Corpus, KeywordIndex, ranked
 from procguide.passage import Passage
 from procguide.tokens import tokenize
 
@@ -104,83 +106,6 @@ def is_live(meta: dict[str, Any], state: dict[str, Any]) -> bool:
     """Whether a stored passage belongs to its document's live generation. Passages written before
     generations existed carry none, and are live while their document has no pointer."""
     return meta.get(_GENERATION) == state.get(_LIVE + str(meta.get("doc_id")))
-
-
-@dataclass
-class Corpus:
-    """What searches read, for one revision of the store: the live passages in a fixed order, their
-    vectors, the BM25 index, and look-ups built once (by instrument; the lower-cased text on first
-    use). Replaced whole when the revision changes, so a question holding one sees one revision."""
-
-    revision: int | None
-    passages: list[Passage]
-    vectors: np.ndarray
-    rows: dict[str, str]  # passage id -> its row id in the store (id@generation)
-    keyword: KeywordIndex
-    by_instrument: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-    # Passage id -> its sentences and their vectors, filled as questions read them.
-    sentences: dict[str, tuple[list[str], np.ndarray]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for i, p in enumerate(self.passages):
-            for pid in p.provisions:
-                self.by_instrument.setdefault(pid.split(":", 1)[0], []).append((pid, i))
-
-    @classmethod
-    def empty(cls) -> Corpus:
-        return cls(None, [], np.zeros((0, 0), dtype=np.float32), {}, KeywordIndex([]))
-
-    @property
-    def instruments(self) -> frozenset[str]:
-        """The instruments some passage carries a provision of."""
-        return frozenset(self.by_instrument)
-
-    @cached_property
-    def text_lower(self) -> str:
-        """Every passage's title and text, lower-cased, whitespace collapsed, in one string."""
-        return " ".join(" ".join(f"{p.title} {p.text}".split()) for p in self.passages).lower()
-
-    def carrying(self, instrument: str | None) -> list[tuple[str, Passage]]:
-        """(provision id, passage) for each provision of `instrument` (None: of any) a passage
-        carries, in passage order."""
-        if instrument is None:
-            found = sorted((i, pid) for pairs in self.by_instrument.values() for pid, i in pairs)
-        else:
-            found = [(i, pid) for pid, i in self.by_instrument.get(instrument, [])]
-        return [(pid, self.passages[i]) for i, pid in found]
-
-
-def ranked(scores: np.ndarray, n: int, passages: Sequence[Passage],
-           allow: Callable[[Passage], bool] | None = None, floor: float | None = None) -> list[tuple[Passage, float]]:
-    """The n best-scoring passages `allow` lets through (above `floor`, when given), best first,
-    ties to the earlier passage. A partial sort (argpartition) finds the best few; only when the
-    filter refuses too many of them is the whole corpus sorted."""
-    hits: list[tuple[Passage, float]] = []
-    for take in (min(len(scores), max(4 * n, 50)), len(scores)):
-        hits = []
-        for i in _top(scores, take):
-            if floor is not None and scores[i] <= floor:
-                return hits
-            passage = passages[int(i)]
-            if allow is None or allow(passage):
-                hits.append((passage, float(scores[i])))
-                if len(hits) == n:
-                    return hits
-        if take == len(scores):
-            break
-    return hits
-
-
-def _top(scores: np.ndarray, n: int) -> np.ndarray:
-    """Indices of the n highest scores, highest first, ties to the lower index, as a stable sort
-    of the whole array would give them."""
-    if n >= len(scores):
-        return np.argsort(-scores, kind="stable")
-    cut = np.partition(scores, len(scores) - n)[len(scores) - n]
-    above = np.flatnonzero(scores > cut)
-    ties = np.flatnonzero(scores == cut)[: n - len(above)]
-    chosen = np.concatenate([above, ties])
-    return chosen[np.argsort(-scores[chosen], kind="stable")]
 
 
 def _passage_sentences() -> Callable[[str], list[str]]:
@@ -346,49 +271,6 @@ def reopen_client(settings: Settings) -> None:
         if system is not None:
             with contextlib.suppress(Exception):
                 system.stop()
-
-
-class KeywordIndex:
-    """BM25 over passages' search text."""
-
-    def __init__(self, passages: Sequence[Passage]):
-        import bm25s
-
-        self.passages = list(passages)
-        self._bm25 = bm25s.BM25()
-        corpus = [tokenize(p.search_text()) or ["_empty_"] for p in self.passages]
-        if corpus:
-            self._bm25.index(corpus, show_progress=False)
-        n = len(corpus)
-        df: dict[str, int] = {}
-        for tokens in corpus:
-            for t in set(tokens):
-                df[t] = df.get(t, 0) + 1
-        self._idf = {t: float(np.log(1 + (n - d + 0.5) / (d + 0.5))) for t, d in df.items()}
-        self._max_idf = float(np.log(1 + (n + 0.5) / 0.5)) if n else 1.0
-        self._known = frozenset(self._idf)
-
-    def vocabulary(self) -> frozenset[str]:
-        """Every token some passage holds."""
-        return self._known
-
-    def idf(self, token: str) -> float:
-        """Inverse document frequency; a word no passage has gets the highest value."""
-        return self._idf.get(token, self._max_idf)
-
-    def weighted_share(self, tokens: set[str], within: set[str]) -> float:
-        """Share of the tokens' IDF weight found in `within`: rare words count for more."""
-        total = sum(self.idf(t) for t in tokens)
-        return sum(self.idf(t) for t in tokens & within) / total if total else 0.0
-
-    def search(
-        self, query: str, n: int, allow: Callable[[Passage], bool] | None = None
-    ) -> list[tuple[Passage, float]]:
-        tokens = [t for t in tokenize(query) if t in self._idf]
-        if not tokens or not self.passages:
-            return []
-        scores = np.asarray(self._bm25.get_scores(tokens), dtype=np.float64)
-        return ranked(scores, n, self.passages, allow, floor=0.0)
 
 
 class Index:
@@ -756,6 +638,13 @@ class Index:
                 self._reopen()
                 state = self.state()
                 revision = int(state.get("revision", 0))
+            key = corpus_cache.cache_key(state, self.settings.collection, self.settings.embedding_model)
+            folder = Path(self.settings.home) / "cache"
+            loaded = corpus_cache.load(folder, key)
+            if loaded is not None:
+                loaded.revision = revision
+                self._corpus = loaded
+                return loaded
             got = self._get_all(["documents", "metadatas", "embeddings"])
             rows = sorted(
                 (r for r in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True)
@@ -772,6 +661,8 @@ class Index:
             )
             self._corpus = Corpus(revision, passages, vectors, {p.id: r[0] for p, r in zip(passages, rows, strict=True)},
                                   KeywordIndex(passages))
+            with _owner_only_umask():
+                corpus_cache.save(self._corpus, folder, key)
             return self._corpus
 
     def passages(self) -> list[Passage]:

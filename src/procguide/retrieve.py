@@ -14,7 +14,8 @@ import numpy as np
 
 from procguide import provisions as prov
 from procguide.context import Ranking
-from procguide.index import Corpus, Index
+from procguide.corpus import Corpus
+from procguide.index import Index
 from procguide.passage import Passage
 
 RRF_K = 60

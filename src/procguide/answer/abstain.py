@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from procguide import provisions as prov
-from procguide.index import Corpus
+from procguide.corpus import Corpus
 from procguide.retrieve import Hit
 from procguide.vocabulary import Vocabulary
 

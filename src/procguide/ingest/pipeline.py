@@ -222,4 +222,6 @@ def _ingest_locked(
     index.drop_leftovers(set(seen))
     # Documents indexed before their sentences were stored get them now.
     index.backfill_sentences()
+    # Built (and saved) now, so the first question after an ingest does not wait for it.
+    index.corpus()
     return report

@@ -1,0 +1,199 @@
+"""What searches read, held in memory per revision of the store: the live passages in a fixed
+order, their vectors, the BM25 keyword index and look-ups by instrument (`Corpus`), built once
+from Chroma and kept on disk (`save` / `load`), so a new process starts by reading one file
+instead of every row of the store and re-indexing every passage.
+
+The file sits in the procguide home folder (owner-only, as the store is), named for the store's
+content: the live generation of every document, the embedding model and this module's format. A
+file for other content is never read; a file that cannot be read is rebuilt from the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from procguide.passage import Passage
+from procguide.tokens import tokenize
+
+log = logging.getLogger(__name__)
+
+# Bumped whenever what a Corpus holds, or how it is built, changes: older files are then ignored.
+FORMAT = 1
+KEEP = 2  # files kept per store: the current one and the one before
+
+
+@dataclass
+class Corpus:
+    """What searches read, for one revision of the store: the live passages in a fixed order, their
+    vectors, the BM25 index, and look-ups built once (by instrument; the lower-cased text on first
+    use). Replaced whole when the revision changes, so a question holding one sees one revision."""
+
+    revision: int | None
+    passages: list[Passage]
+    vectors: np.ndarray
+    rows: dict[str, str]  # passage id -> its row id in the store (id@generation)
+    keyword: KeywordIndex
+    by_instrument: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    # Passage id -> its sentences and their vectors, filled as questions read them.
+    sentences: dict[str, tuple[list[str], np.ndarray]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for i, p in enumerate(self.passages):
+            for pid in p.provisions:
+                self.by_instrument.setdefault(pid.split(":", 1)[0], []).append((pid, i))
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Saved without what questions have added (sentences read, the joined text)."""
+        state = dict(self.__dict__)
+        state.pop("text_lower", None)
+        state["sentences"] = {}
+        return state
+
+    @classmethod
+    def empty(cls) -> Corpus:
+        return cls(None, [], np.zeros((0, 0), dtype=np.float32), {}, KeywordIndex([]))
+
+    @property
+    def instruments(self) -> frozenset[str]:
+        """The instruments some passage carries a provision of."""
+        return frozenset(self.by_instrument)
+
+    @cached_property
+    def text_lower(self) -> str:
+        """Every passage's title and text, lower-cased, whitespace collapsed, in one string."""
+        return " ".join(" ".join(f"{p.title} {p.text}".split()) for p in self.passages).lower()
+
+    def carrying(self, instrument: str | None) -> list[tuple[str, Passage]]:
+        """(provision id, passage) for each provision of `instrument` (None: of any) a passage
+        carries, in passage order."""
+        if instrument is None:
+            found = sorted((i, pid) for pairs in self.by_instrument.values() for pid, i in pairs)
+        else:
+            found = [(i, pid) for pid, i in self.by_instrument.get(instrument, [])]
+        return [(pid, self.passages[i]) for i, pid in found]
+
+
+def ranked(scores: np.ndarray, n: int, passages: Sequence[Passage],
+           allow: Callable[[Passage], bool] | None = None, floor: float | None = None) -> list[tuple[Passage, float]]:
+    """The n best-scoring passages `allow` lets through (above `floor`, when given), best first,
+    ties to the earlier passage. A partial sort (argpartition) finds the best few; only when the
+    filter refuses too many of them is the whole corpus sorted."""
+    hits: list[tuple[Passage, float]] = []
+    for take in (min(len(scores), max(4 * n, 50)), len(scores)):
+        hits = []
+        for i in _top(scores, take):
+            if floor is not None and scores[i] <= floor:
+                return hits
+            passage = passages[int(i)]
+            if allow is None or allow(passage):
+                hits.append((passage, float(scores[i])))
+                if len(hits) == n:
+                    return hits
+        if take == len(scores):
+            break
+    return hits
+
+
+def _top(scores: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the n highest scores, highest first, ties to the lower index, as a stable sort
+    of the whole array would give them."""
+    if n >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    cut = np.partition(scores, len(scores) - n)[len(scores) - n]
+    above = np.flatnonzero(scores > cut)
+    ties = np.flatnonzero(scores == cut)[: n - len(above)]
+    chosen = np.concatenate([above, ties])
+    return chosen[np.argsort(-scores[chosen], kind="stable")]
+
+
+class KeywordIndex:
+    """BM25 over passages' search text."""
+
+    def __init__(self, passages: Sequence[Passage]):
+        import bm25s
+
+        self.passages = list(passages)
+        self._bm25 = bm25s.BM25()
+        corpus = [tokenize(p.search_text()) or ["_empty_"] for p in self.passages]
+        if corpus:
+            self._bm25.index(corpus, show_progress=False)
+        n = len(corpus)
+        df: dict[str, int] = {}
+        for tokens in corpus:
+            for t in set(tokens):
+                df[t] = df.get(t, 0) + 1
+        self._idf = {t: float(np.log(1 + (n - d + 0.5) / (d + 0.5))) for t, d in df.items()}
+        self._max_idf = float(np.log(1 + (n + 0.5) / 0.5)) if n else 1.0
+        self._known = frozenset(self._idf)
+
+    def vocabulary(self) -> frozenset[str]:
+        """Every token some passage holds."""
+        return self._known
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency; a word no passage has gets the highest value."""
+        return self._idf.get(token, self._max_idf)
+
+    def weighted_share(self, tokens: set[str], within: set[str]) -> float:
+        """Share of the tokens' IDF weight found in `within`: rare words count for more."""
+        total = sum(self.idf(t) for t in tokens)
+        return sum(self.idf(t) for t in tokens & within) / total if total else 0.0
+
+    def search(
+        self, query: str, n: int, allow: Callable[[Passage], bool] | None = None
+    ) -> list[tuple[Passage, float]]:
+        tokens = [t for t in tokenize(query) if t in self._idf]
+        if not tokens or not self.passages:
+            return []
+        scores = np.asarray(self._bm25.get_scores(tokens), dtype=np.float64)
+        return ranked(scores, n, self.passages, allow, floor=0.0)
+
+
+def cache_key(state: dict[str, Any], collection: str, model: str) -> str:
+    """A name for the corpus of this content: every document's live generation (and its count),
+    the collection, the embedding model and the format."""
+    live = {k: v for k, v in state.items() if k.startswith(("live:", "count:"))}
+    record = json.dumps([FORMAT, collection, model, live], sort_keys=True)
+    return hashlib.sha256(record.encode()).hexdigest()[:20]
+
+
+def load(folder: Path, key: str) -> Corpus | None:
+    """The corpus saved under `key`, or None (none saved, or not readable: rebuilt by the caller)."""
+    path = folder / f"corpus-{key}.pickle"
+    try:
+        with path.open("rb") as f:
+            corpus = pickle.load(f)
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # noqa: BLE001  (any damage means: build it again)
+        log.warning("The corpus file %s could not be read (%s); rebuilding it from the store", path, exc)
+        return None
+    return corpus if isinstance(corpus, Corpus) else None
+
+
+def save(corpus: Corpus, folder: Path, key: str) -> None:
+    """Write the corpus under `key` (atomically: a reader sees the whole file or none), and remove
+    all but the newest KEEP files. A folder that cannot be written costs the cache, not the answer."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".corpus-", suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(corpus, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, folder / f"corpus-{key}.pickle")
+        saved = sorted(folder.glob("corpus-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in saved[KEEP:]:
+            old.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("The corpus could not be saved in %s (%s); the next process will rebuild it", folder, exc)
