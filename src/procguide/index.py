@@ -53,6 +53,7 @@ from procguide.tokens import tokenize
 _CLIENTS: dict[str, Any] = {}
 _CLIENTS_LOCK = threading.Lock()
 _MODELS: dict[str, Any] = {}
+_MODELS_LOCK = threading.Lock()
 
 
 # Collection metadata: the live generation and expected passage count of each document.
@@ -198,18 +199,20 @@ class HashingEmbeddings:
 
 
 def load_embeddings(name: str) -> Any:
-    """A LangChain Embeddings object for the model, loaded once per process, offline."""
+    """A LangChain Embeddings object for the model, loaded once per process (by one thread, the
+    others waiting for it), offline."""
     if name == "hashing":
         return HashingEmbeddings()
-    if name not in _MODELS:
-        from langchain_huggingface import HuggingFaceEmbeddings
+    with _MODELS_LOCK:
+        if name not in _MODELS:
+            from langchain_huggingface import HuggingFaceEmbeddings
 
-        _MODELS[name] = HuggingFaceEmbeddings(
-            model_name=resolve_model_path(name),
-            model_kwargs={"device": "cpu", "local_files_only": True},
-            encode_kwargs={"normalize_embeddings": True},
-        )
-    return _MODELS[name]
+            _MODELS[name] = HuggingFaceEmbeddings(
+                model_name=resolve_model_path(name),
+                model_kwargs={"device": "cpu", "local_files_only": True},
+                encode_kwargs={"normalize_embeddings": True},
+            )
+        return _MODELS[name]
 
 
 def chroma_client(settings: Settings) -> Any:

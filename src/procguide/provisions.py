@@ -60,8 +60,10 @@ def load_catalogue(path: Path) -> dict[str, Instrument]:
     """Read the catalogue of instruments (knowledge/instruments.yaml)."""
     import yaml
 
+    from procguide import yamlfile
+
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        data = yamlfile.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise CatalogueError(f"{path}: cannot read the catalogue of instruments ({exc})") from exc
     out: dict[str, Instrument] = {}

@@ -166,9 +166,11 @@ def list_sessions(settings: Settings | None = None) -> list[SessionInfo]:
     """The ready sessions, in the order sessions.yaml lists them."""
     import yaml
 
+    from procguide import yamlfile
+
     path = sessions_file(settings)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yamlfile.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
         raise QuestionFileError(f"{path}: the list of training sessions cannot be read ({exc.strerror})") from exc
     except (UnicodeDecodeError, yaml.YAMLError) as exc:

@@ -71,22 +71,30 @@ def _needle(term: str, welsh: bool) -> str:
 @dataclass
 class Vocabulary:
     concepts: list[Concept]
-    # (concept, pattern, is Welsh, needle that must be in the lower-cased text, needle is cased)
-    _patterns: list[tuple[Concept, re.Pattern[str], bool, str, bool]] = field(default_factory=list, repr=False)
+    # (concept, pattern source, its flags, is Welsh, needle that must be in the lower-cased text,
+    # needle is cased). Each pattern is compiled the first time a text holds its needle: a process
+    # compiles the few hundred its questions need, not all six thousand at start-up.
+    _patterns: list[tuple[Concept, str, int, bool, str, bool]] = field(default_factory=list, repr=False)
+    _compiled: dict[int, re.Pattern[str]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for c in self.concepts:
             for term in c.terms:
-                pattern = re.compile(_english_pattern(term), re.IGNORECASE)
-                self._patterns.append((c, pattern, False, _needle(term, False), False))
+                self._patterns.append((c, _english_pattern(term), re.IGNORECASE, False, _needle(term, False), False))
             for acronym in c.acronyms:
-                pattern = re.compile(rf"(?<![\w]){re.escape(acronym)}s?(?![\w])")
-                self._patterns.append((c, pattern, False, acronym, True))
+                self._patterns.append((c, rf"(?<![\w]){re.escape(acronym)}s?(?![\w])", 0, False, acronym, True))
             # Welsh terms, and Welsh places, also match in their mutated forms ("ym Mhowys").
             welsh_terms = [*c.cy, *(c.terms if c.kind == "place" else ())]
             for term in welsh_terms:
-                pattern = re.compile(rf"(?<![\w]){phrase_pattern(term)}(?![\w])", re.IGNORECASE)
-                self._patterns.append((c, pattern, term in c.cy, _needle(term, True), False))
+                self._patterns.append((c, rf"(?<![\w]){phrase_pattern(term)}(?![\w])", re.IGNORECASE,
+                                       term in c.cy, _needle(term, True), False))
+
+    def _pattern(self, i: int) -> re.Pattern[str]:
+        compiled = self._compiled.get(i)
+        if compiled is None:
+            _, source, flags, *_ = self._patterns[i]
+            compiled = self._compiled[i] = re.compile(source, flags)
+        return compiled
 
     @property
     def by_id(self) -> dict[str, Concept]:
@@ -97,12 +105,12 @@ class Vocabulary:
         text order."""
         low = text.lower()
         found: list[Match] = []
-        for concept, pattern, welsh, needle, cased in self._patterns:
+        for i, (concept, _, _, welsh, needle, cased) in enumerate(self._patterns):
             if kinds and concept.kind not in kinds:
                 continue
             if needle and needle not in (text if cased else low):
                 continue
-            for m in pattern.finditer(text):
+            for m in self._pattern(i).finditer(text):
                 found.append(Match(concept, m.start(), m.end(), m.group(0), welsh))
         found.sort(key=lambda m: (-(m.end - m.start), m.start))
         kept: list[Match] = []
@@ -118,8 +126,10 @@ class Vocabulary:
 def load_vocabulary(path: Path) -> Vocabulary:
     import yaml
 
+    from procguide import yamlfile
+
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        data = yamlfile.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise VocabularyError(f"{path}: cannot read the vocabulary ({exc})") from exc
     concepts: list[Concept] = []

@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, Field
+
+from procguide import yamlfile
 
 # Metrics where a lower value is better; every other metric is better higher.
 LOWER_IS_BETTER = ("false_abstention_rate", "latency_p50_ms", "latency_p95_ms", "padding_rate")
@@ -56,7 +57,7 @@ class EvalConfig(BaseModel):
     def load(cls, path: Path | None) -> EvalConfig:
         if path is None or not Path(path).exists():
             return cls()
-        return cls.model_validate(yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {})
+        return cls.model_validate(yamlfile.safe_load(Path(path).read_text(encoding="utf-8")) or {})
 
 
 def parse_bound_options(options: list[str], kind: str) -> dict[str, float]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from procguide import yamlfile
 from procguide.ingest.document import IngestError
 
 OFFICIAL = "official"
@@ -49,7 +50,7 @@ def load_official(path: Path) -> OfficialSources:
     if not path.exists():
         return OfficialSources(path.parent)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yamlfile.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise IngestError(f"{path}: the list of official notes cannot be read ({exc})") from exc
     if not isinstance(data, dict) or not all(
