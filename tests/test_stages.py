@@ -299,3 +299,9 @@ def test_a_question_about_an_instrument_itself_is_not_read_as_a_follow_up():
     history = [{"role": "user", "content": "How long can a reserved contract for a mutual last?"}]
     assert not rewrite("When did the Procurement Act come in?", history, VOCABULARY).follow_up
     assert rewrite("And under the Procurement Act?", history, VOCABULARY).follow_up
+
+
+def test_figures_in_a_question_are_the_asker_s_facts_not_unknown_words(fast_assistant):
+    plain = fast_assistant.ask("How long can a contract reserved for a mutual last?")
+    with_figures = fast_assistant.ask("How long can a contract reserved for a mutual last? It is worth £700k, 2.5m over 3 years.")
+    assert with_figures.features["unknown"] <= plain.features["unknown"] + 1e-9

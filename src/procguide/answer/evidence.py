@@ -103,6 +103,10 @@ def sentence_rank(text: str, rank: int, instrument: str, ranking: Ranking) -> tu
     return min((ranking.rank(i), i) for i in named)
 
 
+# "2025", "700k", "1.2m", "3bn", "40pc", "10th": a number, with at most a unit or ordinal after it.
+_FIGURE = re.compile(r"\d[\d,.]*(?:k|m|bn|pc|st|nd|rd|th)?")
+
+
 class EvidenceScorer:
     """Scores sentences and gathers features; keeps each passage's sentences and their vectors."""
 
@@ -181,7 +185,8 @@ class EvidenceScorer:
             top |= set(tokenize(hit.passage.search_text()))
         similarity = max((s.semantic for s in scored), default=0.0)
         unknown_tokens = set(tokenize(self._residual(asked))) - keyword.vocabulary()
-        unknown_tokens = {t for t in unknown_tokens if not t.isdigit()}
+        # Figures are the asker's facts (a value, a year), not words the knowledge base lacks.
+        unknown_tokens = {t for t in unknown_tokens if not _FIGURE.fullmatch(t)}
         total = sum(keyword.idf(t) for t in focus_tokens) or 1.0
         concept_ids = query.provisions
         named = [r for r in query.references if r.part]
