@@ -165,7 +165,7 @@ def test_a_write_makes_a_new_corpus_file_and_the_old_one_is_not_read(built):
 
 
 def test_a_damaged_corpus_file_is_rebuilt_from_the_store(built, caplog):
-    index, assistant = built
+    index, _ = built
     for saved in _files(index):
         saved.write_bytes(b"not a pickle")
     fresh = Assistant(index.settings, Index(index.settings), calibration=Calibration(policy=POLICY))

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 import procguide  # noqa: F401  (switches off network calls before any library loads)
+from procguide.bench.command import bench as bench_command
 from procguide.config import Settings, get_settings
 
 app = typer.Typer(
@@ -524,6 +525,9 @@ def calibrate_support(
                            f"{k.n} / {fmt(k.accuracy)} / {fmt(k.precision)} / {fmt(k.recall)}")
             kinds.add_row(kind, *row)
         console.print(kinds)
+
+
+app.command("bench")(bench_command)
 
 
 feedback_app = typer.Typer(

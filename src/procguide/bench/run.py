@@ -1,0 +1,566 @@
+"""The bench itself: per corpus size, a fresh store ingested through `ingest_paths` (the shipped
+notes plus synthetic council notes up to the size), then the same questions through a raw Chroma
+query, the retrieve stage and a full ask; memory; a cold `procguide ask` in its own process; and,
+on the shipped knowledge base, many users at once through the served UI and gradio_client.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from procguide import provisions as prov
+from procguide.bench import corpus
+from procguide.bench.embedcache import CachedEmbeddings, embed_rate, model_description
+from procguide.bench.probes import ChromaCalls, machine, peak_rss_mb, rss_mb, summary
+from procguide.config import Settings
+
+# Questions a commissioner asks, in scope and varied (named provisions, regimes, nations, plain
+# words); the bench cycles through them.
+QUESTIONS: tuple[str, ...] = (
+    "What is the longest contract term we can reserve to a public service mutual under the Procurement Act 2023?",
+    "What makes an organisation a public service mutual for section 33 of the Procurement Act?",
+    "Can we reserve a home care contract for a staff mutual under the light touch rules?",
+    "What counts as a light touch contract under the Procurement Act 2023?",
+    "Where is the light touch threshold set now that the Procurement Act 2023 is in force?",
+    "Under regulation 77 of PCR 2015, what was the maximum length of a reserved contract?",
+    "What conditions must an organisation meet to bid for a contract reserved under Article 77 of the Directive?",
+    "Can a council weigh continuity of care and user involvement when it awards a care contract?",
+    "Under the Procurement Act 2023, do we have to consider lots before we tender a large community support contract?",
+    "Is there a duty in the Procurement Act to think about barriers that small providers like social enterprises face?",
+    "What proportion of a supported employment provider's workforce must be disabled or disadvantaged under section 32?",
+    "Can we reserve a contract for catering supplies to a supported employment provider under the Procurement Act 2023?",
+    "What is the maximum annual turnover an authority can ask bidders for under the EU Directive?",
+    "Under regulation 58 of PCR 2015, how high could a minimum turnover requirement be set?",
+    "Can social aspects be part of the best price-quality ratio under Article 67?",
+    "What replaced the most economically advantageous tender test for procurements started after February 2025?",
+    "Can contract performance conditions include social or employment considerations?",
+    "Could we add employment-related conditions to a care contract under regulation 70 of PCR 2015?",
+    "Can a group of small social enterprises bid jointly without forming a company first?",
+    "How should we engage the market before tendering a supported living service under the Procurement Act?",
+    "Does the Provider Selection Regime cover social care contracts?",
+    "Can a Welsh health board use the English Provider Selection Regime to buy community health services?",
+    "We plan to start a procurement in March 2025. Does PCR 2015 or the Procurement Act apply?",
+    "Is Directive 2014/24/EU still binding on UK councils?",
+    "What does the Social Value Act 2012 require us to consider before we procure services?",
+    "What duties does the Social Partnership and Public Procurement (Wales) Act put on Welsh councils?",
+    "Do Welsh local authorities have to promote social enterprises and co-operatives in care and support?",
+    "Can we award a contract for health services to an in-house provider without competition?",
+    "When can two public bodies cooperate to deliver a service without a procurement?",
+    "What must a conditions of participation test look like for a small care provider?",
+    "Must we publish how much weight each award criterion carries?",
+    "How long is the standstill period before we sign a contract under the Procurement Act 2023?",
+    "Can we modify a reablement contract mid-term to add more hours?",
+    "What key performance indicators must we publish for a contract over £5 million?",
+    "How do we assess a supplier's performance against the contract's KPIs?",
+    "What did the King's Fund report say about social enterprise in health care?",
+    "What did the PPIW review recommend to increase social business models in Welsh social care?",
+    "Which rules apply to a domiciliary care tender advertised in November 2024?",
+    "Can we limit how many lots a single bidder can win?",
+    "Can a contract be reserved for a co-operative under the Procurement Act 2023?",
+)
+COLD_QUESTION = QUESTIONS[0]
+# Synthetic notes are about these many passages each; the shipped notes come first in every store.
+DEFAULT_SIZES = (1_000, 10_000, 100_000)
+DEFAULT_USERS = (1, 4, 16, 50)
+
+ProgressStart = Callable[[str, int | None], Callable[[int], None]]
+
+
+def _no_progress(description: str, total: int | None) -> Callable[[int], None]:
+    return lambda n: None
+
+
+@dataclass
+class BenchOptions:
+    sizes: tuple[int, ...] = DEFAULT_SIZES
+    queries: int = 120  # questions per size (cycling through QUESTIONS)
+    large_queries: int = 30  # questions at sizes of `large_from` passages or more
+    large_from: int = 50_000
+    users: tuple[int, ...] = DEFAULT_USERS  # simultaneous users through the UI; () skips it
+    questions_per_user: int = 3
+    min_questions_per_level: int = 12  # so 1 user asks enough for a throughput
+    cold_start: bool = True
+    out: Path = Path("bench-out")
+    seed: int = corpus.DEFAULT_SEED
+    keep_work: bool = False
+    command: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def size_settings(settings: Settings, home: Path, label: str) -> Settings:
+    """The settings of one measured store: its own home (embedded), or its own collection on the
+    Chroma server PROCGUIDE_CHROMA_URL names."""
+    update: dict[str, Any] = {"home": home}
+    if settings.chroma_url:
+        update["collection"] = f"{settings.collection}-bench-{label}"
+    return settings.model_copy(update=update)
+
+
+def _fresh_store(settings: Settings) -> None:
+    """An empty store: any client this process holds on it is dropped first."""
+    _release(settings)
+    shutil.rmtree(settings.home, ignore_errors=True)
+    if settings.chroma_url:
+        from procguide.index import chroma_client
+
+        with contextlib.suppress(Exception):  # absent on the first run
+            chroma_client(settings).delete_collection(settings.collection)
+
+
+def _release(settings: Settings) -> None:
+    from procguide.index import reopen_client
+
+    reopen_client(settings)
+    gc.collect()
+
+
+def _folder_mb(path: Path) -> float:
+    total = 0
+    for folder, _dirs, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += (Path(folder) / name).stat().st_size
+    return round(total / (1024 * 1024), 1)
+
+
+def _ingest(index: Any, paths: Sequence[Path], settings: Settings,
+            advance: Callable[[int], None]) -> tuple[int, float]:
+    """Ingest through the project's own pipeline; (passages written, seconds)."""
+    from procguide.ingest import ingest_paths
+    from procguide.ingest.pipeline import IngestProgress
+
+    started = time.perf_counter()
+    report = ingest_paths(paths, index, settings.chunk_size, settings.chunk_overlap,
+                          IngestProgress(on_embedded=advance))
+    seconds = time.perf_counter() - started
+    if report.failed:
+        raise RuntimeError(f"bench ingest failed: {report.failed[:3]}")
+    return report.passages, seconds
+
+
+def measure_size(n: int, settings: Settings, options: BenchOptions, cache: CachedEmbeddings,
+                 catalogue: dict[str, prov.Instrument], model_rate: float,
+                 progress: ProgressStart) -> dict[str, Any]:
+    """Everything measured at one corpus size."""
+    from procguide.assistant import Assistant
+    from procguide.index import Index, chroma_client
+    from procguide.retrieve import hybrid_search
+
+    began = time.perf_counter()
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    work = options.out / "work" / str(n)
+    shutil.rmtree(work, ignore_errors=True)
+    s = size_settings(settings, work / "store", str(n))
+    _fresh_store(s)
+
+    # 1. Ingest: the shipped notes, then synthetic notes up to n passages, each through
+    # ingest_paths, with passage vectors from the cache.
+    writer = Index(s)
+    writer.embeddings = cache  # the cached_property's slot: this Index embeds through the cache
+    hits, misses, model_s = cache.hits, cache.misses, cache.model_seconds
+    advance = progress(f"{n:,}: ingesting", n)
+    shipped, shipped_s = _ingest(writer, [s.knowledge_dir], s, advance)
+    synthetic = max(0, n - shipped)
+    files = corpus.write_corpus(work / "corpus", synthetic, options.seed, catalogue)
+    written, synthetic_s = _ingest(writer, [files.folder], s, advance) if synthetic else (0, 0.0)
+    ingest_s = shipped_s + synthetic_s
+    passages = shipped + written
+    vectors = (cache.hits - hits) + (cache.misses - misses)  # passages and, if stored, sentences
+    model_now = cache.model_seconds - model_s
+    made, made_s = cache.model_rate()
+    per_vector_s = made_s / made if made else 1 / model_rate
+    ingest = {
+        "seconds": round(ingest_s, 2),
+        "passages_per_s": round(passages / ingest_s, 1),
+        "vectors_written": vectors,
+        "vectors_from_cache": cache.hits - hits,
+        "vectors_embedded_now": cache.misses - misses,
+        "model_seconds_now": round(model_now, 2),
+        # A council's first ingest, every vector made by the model: this run's time outside the
+        # model, plus every vector at the model's rate on this corpus's texts (measured over the
+        # cache's life).
+        "passages_per_s_uncached": round(
+            passages / (max(ingest_s - model_now, 0.0) + vectors * per_vector_s), 1),
+        "model_vectors_per_s": round(1 / per_vector_s, 1),
+        "store_mb": _folder_mb(s.home) if not s.chroma_url else None,
+        "corpus_mb": round(files.bytes / (1024 * 1024), 1),
+    }
+    del writer
+    _release(s)
+
+    # 2. A fresh Index and Assistant with the bare model, as `procguide serve` would hold them.
+    index = Index(s)
+    started = time.perf_counter()
+    stored = len(index.passages())
+    load_s = time.perf_counter() - started
+    assistant = Assistant(s, index)
+    assistant.warm_up()
+    calls = ChromaCalls(chroma_client(s))
+    collection = index.collection
+    k = s.k
+    warm = index.embed_query("warm up").tolist()
+    collection.query(query_embeddings=[warm], n_results=k)  # loads Chroma's vector index
+    hybrid_search(index, "warm up", k)
+
+    count = options.large_queries if n >= options.large_from else options.queries
+    times: dict[str, list[float]] = {"embed_query": [], "raw_chroma": [], "retrieval": [], "ask": []}
+    stages: dict[str, list[float]] = {}
+    per_ask: list[int] = []
+    per_retrieval: list[int] = []
+    methods: Counter[str] = Counter()
+    answered = 0
+    advance = progress(f"{n:,}: asking", count)
+    for j in range(count):
+        question = QUESTIONS[j % len(QUESTIONS)]
+        t0 = time.perf_counter()
+        vector = index.embed_query(question).tolist()
+        t1 = time.perf_counter()
+        collection.query(query_embeddings=[vector], n_results=k)
+        t2 = time.perf_counter()
+        with calls.counting() as retrieval_calls:  # given the vector, as the raw query is
+            hybrid_search(index, question, k, query_vector=np.asarray(vector, dtype=np.float32))
+        t3 = time.perf_counter()
+        with calls.counting() as ask_calls:
+            answer = assistant.ask(question)
+        t4 = time.perf_counter()
+        for name, a, b in (("embed_query", t0, t1), ("raw_chroma", t1, t2), ("retrieval", t2, t3),
+                           ("ask", t3, t4)):
+            times[name].append((b - a) * 1000)
+        for stage, ms in answer.timings.items():
+            stages.setdefault(stage.removesuffix("_ms"), []).append(ms)
+        per_ask.append(sum(ask_calls.values()))
+        per_retrieval.append(sum(retrieval_calls.values()))
+        methods.update(ask_calls)
+        answered += not answer.abstained
+        advance(1)
+    calls.remove()
+    latency = {name: summary(values) for name, values in times.items()}
+    raw_embed = {p: latency["raw_chroma"][p] + latency["embed_query"][p] for p in ("p50", "p95")}
+    ratios = {
+        # Both are given the question's vector.
+        "retrieval_over_raw": _ratio(latency["retrieval"], latency["raw_chroma"]),
+        # A full ask embeds the question itself (twice when its focus differs from its text).
+        "ask_over_raw_plus_embed": _ratio(latency["ask"], raw_embed),
+    }
+    memory = {"rss_mb": rss_mb(), "peak_rss_mb_process": peak_rss_mb()}
+    del assistant, index, collection
+    _release(s)
+
+    cold = cold_start(s) if options.cold_start else None
+    result = {
+        "passages": stored,
+        "shipped_passages": shipped,
+        "synthetic_passages": written,
+        "synthetic_documents": files.documents,
+        "ingest": ingest,
+        "index_load_s": round(load_s, 2),
+        "questions": count,
+        "answered_share": round(answered / count, 3) if count else 0.0,
+        "latency_ms": latency,
+        "ask_stages_ms": {stage: summary(values) for stage, values in stages.items()},
+        "ratios": ratios,
+        "chroma_round_trips": {
+            "per_ask": summary(per_ask),
+            "per_retrieval": summary(per_retrieval),
+            "raw_query": 1,
+            "ask_by_method_mean": {m: round(c / max(count, 1), 2) for m, c in sorted(methods.items())},
+        },
+        "memory": memory,
+        "cold_start": cold,
+        "load_average": {"before": load_before, "after": [round(x, 2) for x in os.getloadavg()]},
+        "seconds": round(time.perf_counter() - began, 1),
+    }
+    if not options.keep_work:
+        _fresh_store(s)
+        shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def _ratio(top: dict[str, float], bottom: dict[str, float]) -> dict[str, float | None]:
+    return {p: round(top[p] / bottom[p], 2) if bottom[p] else None for p in ("p50", "p95")}
+
+
+# `procguide ask` as its console script runs it, writing its own peak resident memory (VmHWM:
+# this process's memory only; ru_maxrss of a child also counts the parent it was forked from).
+_COLD_RUNNER = """
+import atexit, os, sys
+def _peak():
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                open(os.environ["PROCGUIDE_BENCH_PEAK_FILE"], "w").write(line.split()[1])
+    except OSError:
+        pass
+atexit.register(_peak)
+sys.argv[0] = "procguide"
+from procguide.cli import app
+sys.exit(app())
+"""
+
+
+def cold_start(settings: Settings, question: str = COLD_QUESTION) -> dict[str, Any]:
+    """`procguide ask` in a new Python process on the store: seconds to the first byte of its
+    answer and to its exit, and its peak resident memory (the file cache is warm: the store was
+    just used)."""
+    command = [sys.executable, "-c", _COLD_RUNNER, "ask", question, "--json"]
+    with tempfile.TemporaryDirectory() as scratch:
+        peak_file = Path(scratch) / "peak"
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "PROCGUIDE_HOME": str(settings.home),
+               "PROCGUIDE_COLLECTION": settings.collection,
+               "PROCGUIDE_EMBEDDING_MODEL": settings.embedding_model,
+               "PROCGUIDE_BENCH_PEAK_FILE": str(peak_file)}
+        if settings.chroma_url:
+            env["PROCGUIDE_CHROMA_URL"] = str(settings.chroma_url)
+        with open(Path(scratch) / "stderr", "w+b") as errors:
+            started = time.perf_counter()
+            proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, env=env)
+            assert proc.stdout is not None
+            first = proc.stdout.read(1)
+            first_s = time.perf_counter() - started
+            rest = proc.stdout.read()
+            proc.wait()
+            exit_s = time.perf_counter() - started
+            proc.stdout.close()
+            errors.seek(0)
+            stderr = errors.read().decode("utf-8", "replace")
+        peak_kb = int(peak_file.read_text() or 0) if peak_file.exists() else 0
+    result: dict[str, Any] = {
+        "command": "procguide ask QUESTION --json",
+        "question": question,
+        "exit_code": proc.returncode,
+        "first_answer_s": round(first_s, 2),
+        "exit_s": round(exit_s, 2),
+        "peak_rss_mb": round(peak_kb / 1024, 1) if peak_kb else None,
+    }
+    try:
+        record = json.loads((first + rest).decode("utf-8"))
+        result["abstained"] = bool(record.get("abstained"))
+    except ValueError:
+        result["error"] = (stderr.strip().splitlines() or ["no answer"])[-1]
+    return result
+
+
+def code_state() -> dict[str, Any]:
+    """The commit measured, and the files changed from it (the numbers are for that code)."""
+    from procguide.config import PROJECT_ROOT
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], check=False, cwd=PROJECT_ROOT, capture_output=True, text=True,
+                                  timeout=10).stdout.rstrip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    status = git("status", "--porcelain", "--untracked-files=no")
+    changed = [line[3:] for line in status.splitlines() if line.strip()]
+    return {"commit": git("rev-parse", "HEAD"), "changed_files": changed}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def measure_users(settings: Settings, options: BenchOptions, cache: CachedEmbeddings,
+                  progress: ProgressStart) -> dict[str, Any]:
+    """Simultaneous users on the shipped knowledge base: the UI served in this process on a
+    loopback port, each user a gradio_client Client in its own thread calling `/respond`."""
+    from procguide.assistant import Assistant
+    from procguide.index import Index
+    from procguide.ui.app import build_ui, launch_options
+
+    work = options.out / "work" / "kb"
+    shutil.rmtree(work, ignore_errors=True)
+    s = size_settings(settings, work / "store", "kb").model_copy(update={"auth": None})
+    _fresh_store(s)
+    writer = Index(s)
+    writer.embeddings = cache
+    _ingest(writer, [s.knowledge_dir], s, lambda n: None)
+    del writer
+    _release(s)
+    index = Index(s)
+    assistant = Assistant(s, index)
+    assistant.warm_up()
+    kb_passages = index.count()
+    # Every question once first, so each level meets the same warm caches.
+    advance = progress("users: warming up", len(QUESTIONS))
+    for question in QUESTIONS:
+        assistant.ask(question)
+        advance(1)
+    demo = build_ui(assistant)
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                **launch_options(s))
+    url = f"http://127.0.0.1:{port}/"
+    levels = []
+    try:
+        for users in options.users:
+            per_user = max(options.questions_per_user, math.ceil(options.min_questions_per_level / users))
+            advance = progress(f"users: {users} at once", users * per_user)
+            levels.append(_one_level(url, users, per_user, advance))
+    finally:
+        demo.close()
+        del assistant, index
+        _release(s)
+        if not options.keep_work:
+            _fresh_store(s)
+            shutil.rmtree(work, ignore_errors=True)
+    by_users = {level["users"]: level for level in levels}
+    ratio = None
+    if 1 in by_users and 4 in by_users and by_users[1]["answers_per_s"]:
+        ratio = round(by_users[4]["answers_per_s"] / by_users[1]["answers_per_s"], 2)
+    return {
+        "knowledge_base": str(s.knowledge_dir),
+        "passages": kb_passages,
+        "via": "gradio_client Client.predict(question, 'auto', 'today', api_name='/respond'), "
+               "one Client and thread per user, started together; the UI served in the bench's "
+               "own process",
+        "ui_concurrency": s.ui_concurrency,
+        "ui_queue_size": s.ui_queue_size,
+        "levels": levels,
+        "throughput_4_over_1": ratio,
+    }
+
+
+def _one_level(url: str, users: int, per_user: int, advance: Callable[[int], None]) -> dict[str, Any]:
+    from gradio_client import Client
+
+    with ThreadPoolExecutor(min(users, 16)) as pool:
+        clients = list(pool.map(lambda _: Client(url, verbose=False), range(users)))
+    barrier = threading.Barrier(users)
+    records: list[tuple[float, float, bool]] = []
+    lock = threading.Lock()
+
+    def user(u: int) -> None:
+        barrier.wait()
+        for j in range(per_user):
+            question = QUESTIONS[(u * per_user + j) % len(QUESTIONS)]
+            started = time.perf_counter()
+            try:
+                ok = bool(clients[u].predict(question, "auto", "today", api_name="/respond"))
+            except Exception:  # noqa: BLE001  (counted as an error, the run goes on)
+                ok = False
+            with lock:
+                records.append((started, time.perf_counter(), ok))
+            advance(1)
+
+    threads = [threading.Thread(target=user, args=(u,), daemon=True) for u in range(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for client in clients:
+        with contextlib.suppress(Exception):
+            client.close()
+    wall = max(end for _, end, _ in records) - min(start for start, _, _ in records)
+    done = [(end - start) * 1000 for start, end, ok in records if ok]
+    lat = summary(done)
+    return {
+        "users": users,
+        "questions_per_user": per_user,
+        "answers": len(done),
+        "errors": len(records) - len(done),
+        "wall_s": round(wall, 2),
+        "p50_ms": lat["p50"],
+        "p95_ms": lat["p95"],
+        "max_ms": lat["max"],
+        "answers_per_s": round(len(done) / wall, 3) if wall else 0.0,
+    }
+
+
+def run_bench(settings: Settings, options: BenchOptions,
+              progress: ProgressStart | None = None,
+              say: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run every measurement; write bench.json, bench.md and bench.png into options.out and
+    return the result."""
+    from procguide.bench.report import write_outputs
+    from procguide.index import load_embeddings
+
+    progress = progress or _no_progress
+    say = say or (lambda message: None)
+    began = time.perf_counter()
+    options.out.mkdir(parents=True, exist_ok=True)
+    model = load_embeddings(settings.embedding_model)
+    safe = "".join(c if c.isalnum() or c in "-._" else "_" for c in settings.embedding_model)
+    cache = CachedEmbeddings(model, settings.embedding_model, options.out / "cache" / f"{safe}.sqlite3")
+    catalogue = prov.load_catalogue(settings.instruments_file)
+    say(f"Embedding cache: {cache.path} ({len(cache):,} vectors)")
+
+    sample = [f"{p.heading}\n{p.text}" for p in corpus.passages(128, options.seed + 1, catalogue)]
+    model.embed_documents(sample[:4])  # loads the model
+    model_rate = embed_rate(model, sample, settings.embedding_batch_size)
+    say(f"The model embeds {model_rate:,.0f} passages/s here")
+
+    result: dict[str, Any] = {
+        "schema": 1,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": options.command,
+        "machine": machine(),
+        "code": code_state(),
+        "settings": {
+            "k": settings.k,
+            "store": str(settings.chroma_url) if settings.chroma_url else "embedded (PersistentClient)",
+            "embedding_batch_size": settings.embedding_batch_size,
+            "ingest_batch_size": settings.ingest_batch_size,
+            "answerer": settings.answerer,
+        },
+        "embeddings": {
+            **model_description(settings.embedding_model, model),
+            "cache_file": str(cache.path),
+            "cache_key": f"sha256('{cache.model_id}' NUL passage search text)",
+            "cached": "every vector ingest writes (passages and, where the index stores them, "
+                      "their sentences); questions, and anything embedded while answering, go "
+                      "to the model every time",
+            "model_passages_per_s": round(model_rate, 1),
+        },
+        "corpus": {
+            "generator": "procguide.bench.corpus (Markdown notes with front matter, one passage "
+                         "per ## section, ingested with ingest_paths)",
+            "seed": options.seed,
+            "passages_per_document": corpus.PASSAGES_PER_DOCUMENT,
+            "each_size": "the shipped knowledge/ notes plus synthetic council notes up to the size",
+        },
+        "sizes": [],
+        "concurrency": None,
+        "notes": list(options.notes),
+    }
+    for n in options.sizes:
+        say(f"Size {n:,} passages")
+        if n >= options.large_from:
+            result["notes"].append(
+                f"At {n:,} passages only {options.large_queries} questions were asked (full asks are slow)."
+            )
+        result["sizes"].append(measure_size(n, settings, options, cache, catalogue, model_rate, progress))
+        write_outputs(result, options.out)  # a long run keeps what it has so far
+    if options.users:
+        say(f"Users at once: {', '.join(map(str, options.users))}")
+        result["concurrency"] = measure_users(settings, options, cache, progress)
+    result["embeddings"]["cache_hits"] = cache.hits
+    result["embeddings"]["cache_misses"] = cache.misses
+    result["embeddings"]["cache_vectors"] = len(cache)
+    result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    result["seconds"] = round(time.perf_counter() - began, 1)
+    cache.close()
+    write_outputs(result, options.out)
+    return result
