@@ -120,3 +120,39 @@ def screenshots(request: pytest.FixtureRequest) -> Path:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+# --- markers applied here -------------------------------------------------------------------------
+# `browser`: every test that drives headless Chromium (tests/browser.py's `chromium`, directly or
+# through a `chromium_browser` fixture). `slow`: the fast-tier tests named in SLOW, which take
+# many seconds by design (a timeout waited out, a whole benchmark run). Both keep `fast`
+# (synthetic notes, no model), but cost seconds each, so `make test-fast` leaves them out
+# (`-m "fast and not browser and not slow"`); `make test` runs them with everything else.
+# tests/test_markers.py fails when a name in SLOW no longer names a test.
+BROWSER_FIXTURES = frozenset({"chromium_browser"})
+SLOW = frozenset({
+    # A second user's question is answered while the first waits out the 8-second first-token
+    # timeout of a stalled LLM: about 10 s, 16 s on a loaded machine.
+    "tests/test_ui_serving.py::test_a_question_stalled_on_the_llm_does_not_hold_up_another_user",
+    # The whole benchmark end to end (ingest of 200 passages, timed questions, two concurrency
+    # levels, chart): 14-20 s here.
+    "tests/test_bench.py::test_a_run_writes_its_numbers_table_and_chart_and_reuses_vectors",
+})
+
+
+def uses_chromium(item: pytest.Item) -> bool:
+    if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    function = getattr(item, "function", None)
+    code = getattr(function, "__code__", None)
+    return code is not None and "chromium" in code.co_names
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Before `-m` selects: mark the browser and the slow tests (see above)."""
+    for item in items:
+        if uses_chromium(item):
+            item.add_marker(pytest.mark.browser)
+        if item.nodeid.split("[")[0] in SLOW:
+            item.add_marker(pytest.mark.slow)
