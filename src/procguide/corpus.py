@@ -4,7 +4,8 @@ from Chroma and kept on disk (`save` / `load`), so a new process starts by readi
 instead of every row of the store and re-indexing every passage.
 
 The file sits in the procguide home folder (owner-only, as the store is), named for the store's
-content: the live generation of every document, the embedding model and this module's format. A
+content: its revision and the live generation of every document, the embedding model and this
+module's format. A
 file for other content is never read; a file that cannot be read is rebuilt from the store.
 """
 
@@ -162,10 +163,11 @@ class KeywordIndex:
 
 
 def cache_key(state: dict[str, Any], collection: str, model: str) -> str:
-    """A name for the corpus of this content: every document's live generation (and its count),
-    the collection, the embedding model and the format."""
+    """A name for the corpus of this content: the store's revision (bumped by every write, even to
+    a store from before documents had live generations) and every document's live generation and
+    count, the collection, the embedding model and the format."""
     live = {k: v for k, v in state.items() if k.startswith(("live:", "count:"))}
-    record = json.dumps([FORMAT, collection, model, live], sort_keys=True)
+    record = json.dumps([FORMAT, collection, model, state.get("revision", 0), live], sort_keys=True)
     return hashlib.sha256(record.encode()).hexdigest()[:20]
 
 
