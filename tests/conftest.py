@@ -156,3 +156,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.browser)
         if item.nodeid.split("[")[0] in SLOW:
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[Any]:
+    """One headless Chromium for the session's browser tests (each opens its own context)."""
+    from tests.browser import chromium
+
+    with chromium() as browser:
+        yield browser

@@ -29,19 +29,12 @@ from procguide.ui.training_tab import (
     training_tab,
 )
 from tests.conftest import make_settings
+from tests.test_training import FOLLOW_UP
 
 pytestmark = pytest.mark.fast
 
 ANSWER = Answer("q", "A reserved contract may last up to five years [1].", [], False)
 DECLINED = Answer("q", "procguide's knowledge base does not cover employment law.", [], True)
-FOLLOW_UP = {
-    "id": "follow-up",
-    "question": "And could the same mutual bid again next time?",
-    "history": [{"role": "user", "content": "How long can a reserved contract last?"},
-                {"role": "assistant", "content": "Up to five years under section 33 [1]."}],
-    "sources": ["uk-pa-2023:s-33"],
-    "discussion": ["The three-year rule."],
-}
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import pytest
 from procguide.assistant import Assistant
 from procguide.ui.strings import STRINGS
 from tests.a11y import audit, describe
-from tests.browser import ask, chromium, fast_assistant
+from tests.browser import ask, fast_assistant
 from tests.browser import served as served_app
 
 pytestmark = pytest.mark.fast
@@ -39,12 +39,6 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
 def served(assistant: Assistant) -> Iterator[str]:
     with served_app(assistant) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def chromium_browser() -> Iterator[Any]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from procguide.assistant import Assistant
 from procguide.ui.strings import t
 from procguide.ui.theme import GRADIO_TEXT
 from tests.a11y import audit, describe
-from tests.browser import chromium, fast_assistant
+from tests.browser import fast_assistant
 from tests.browser import served as served_app
 
 pytestmark = pytest.mark.fast
@@ -38,12 +38,6 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
 def served(assistant: Assistant) -> Iterator[str]:
     with served_app(assistant) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def chromium_browser() -> Iterator[Any]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
