@@ -158,9 +158,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.slow)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium_browser() -> Iterator[Any]:
-    """One headless Chromium for the session's browser tests (each opens its own context)."""
+    """One headless Chromium per test module (each test opens its own context); closed when the
+    module ends, as Playwright's sync API allows one running instance at a time."""
     from tests.browser import chromium
 
     with chromium() as browser:
