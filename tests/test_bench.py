@@ -74,15 +74,20 @@ def test_a_run_writes_its_numbers_table_and_chart_and_reuses_vectors(tmp_path: P
     (size,) = saved["sizes"]
     assert size["passages"] == 200 and size["synthetic_passages"] == 200 - size["shipped_passages"]
     assert size["ingest"]["passages_per_s"] > 0 and size["ingest"]["vectors_embedded_now"] > 0
-    for name in ("embed_query", "raw_chroma", "retrieval", "ask"):
+    for name in ("embed_query", "raw_chroma", "exact_dense", "retrieval", "ask"):
         latency = size["latency_ms"][name]
         assert latency["n"] == 6 and 0 < latency["p50"] <= latency["p95"]
+    assert 0.5 <= size["hnsw_recall_at_k"] <= 1  # HNSW is approximate, but not far off at 200
     assert size["ratios"]["retrieval_over_raw"]["p50"] > 0
     assert size["chroma_round_trips"]["per_ask"]["min"] >= 1
     assert size["memory"]["rss_mb"] > 0
     levels = saved["concurrency"]["levels"]
     assert [level["users"] for level in levels] == [1, 2]
     assert all(level["errors"] == 0 and level["answers_per_s"] > 0 for level in levels)
+    # The UI ran in its own process: both sides' CPU per answer is known.
+    assert all(level["server_cpu_ms_per_answer"] > 0 and level["client_cpu_ms_per_answer"] > 0
+               for level in levels)
+    assert saved["concurrency"]["serve_ready_s"] > 0
     assert (out / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "| passages |" in (out / "bench.md").read_text()
 
@@ -98,3 +103,29 @@ def test_a_run_writes_its_numbers_table_and_chart_and_reuses_vectors(tmp_path: P
     assert again["sizes"][0]["ingest"]["vectors_embedded_now"] == 0
     assert again["sizes"][0]["ingest"]["vectors_from_cache"] == size["ingest"]["vectors_written"]
     assert again["embeddings"]["cache_misses"] == 0
+
+
+def test_a_child_process_gets_exactly_the_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """What the bench's `procguide serve` and cold `procguide ask` run with."""
+    from pydantic import SecretStr
+
+    from procguide.config import Settings, child_environment
+
+    settings = fast_kb_settings(tmp_path, k=7, stages={"rewrite": "plain"}, ui_concurrency=3,
+                                llm_api_key=SecretStr("s3cret"), auth=None)
+    monkeypatch.setenv("PROCGUIDE_AUTH", "someone:else")  # the parent's own: not passed on
+    env = child_environment(settings)
+    assert "PROCGUIDE_AUTH" not in env and env["PROCGUIDE_LLM_API_KEY"] == "s3cret"
+    for name in [n for n in list(__import__("os").environ) if n.startswith("PROCGUIDE_")]:
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        if name.startswith("PROCGUIDE_"):
+            monkeypatch.setenv(name, value)
+    child = Settings(_env_file=None)  # type: ignore[call-arg]
+
+    def values(s: Settings) -> dict:
+        return {name: value.resolve() if isinstance(value, Path) else value
+                for name, value in s.model_dump().items() if name != "llm_api_key"}
+
+    assert values(child) == values(settings)
+    assert child.llm_api_key.get_secret_value() == "s3cret"

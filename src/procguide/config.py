@@ -126,3 +126,24 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    """The environment that gives a child process exactly these settings: this process's own
+    environment without its PROCGUIDE_ variables, then one PROCGUIDE_ variable per set field,
+    paths made absolute. Run the child outside the project folder, so that no `.env` there adds
+    a setting these leave unset (such as PROCGUIDE_AUTH)."""
+    import json
+    import os
+
+    env = {name: value for name, value in os.environ.items() if not name.startswith("PROCGUIDE_")}
+    for name, value in settings.model_dump(mode="json").items():
+        field = getattr(settings, name)
+        if value is None:
+            continue
+        if isinstance(field, SecretStr):
+            value = field.get_secret_value()
+        elif isinstance(field, Path):
+            value = str(field.expanduser().resolve())
+        env[f"PROCGUIDE_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
+    return env

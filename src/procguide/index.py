@@ -199,19 +199,28 @@ class HashingEmbeddings:
 
 
 def load_embeddings(name: str) -> Any:
-    """A LangChain Embeddings object for the model, loaded once per process (by one thread, the
-    others waiting for it), offline."""
+    """A LangChain-style embeddings object for the model, loaded once per process (by one thread,
+    the others waiting for it), offline: an `encoder.Embedder` (questions in NumPy, no torch) for
+    a model it can run, sentence-transformers for any other."""
     if name == "hashing":
         return HashingEmbeddings()
     with _MODELS_LOCK:
         if name not in _MODELS:
-            from langchain_huggingface import HuggingFaceEmbeddings
+            from procguide.encoder import Embedder, NumpyEncoder
 
-            _MODELS[name] = HuggingFaceEmbeddings(
-                model_name=resolve_model_path(name),
-                model_kwargs={"device": "cpu", "local_files_only": True},
-                encode_kwargs={"normalize_embeddings": True},
-            )
+            folder = resolve_model_path(name)
+
+            def sentence_transformers() -> Any:
+                from langchain_huggingface import HuggingFaceEmbeddings
+
+                return HuggingFaceEmbeddings(
+                    model_name=folder,
+                    model_kwargs={"device": "cpu", "local_files_only": True},
+                    encode_kwargs={"normalize_embeddings": True},
+                )
+
+            _MODELS[name] = (Embedder(folder, sentence_transformers) if NumpyEncoder.supports(folder)
+                             else sentence_transformers())
         return _MODELS[name]
 
 

@@ -60,12 +60,18 @@ def _english_pattern(term: str) -> str:
 
 
 def _needle(term: str, welsh: bool) -> str:
-    """A piece of the term's first word that every form of it contains, in lower case: a cheap
-    test that lets most patterns be skipped ('contract' -> 'ontr', which 'gontract' holds too)."""
-    word = re.split(r"[\s\-]+", term.strip().lower())[0]
+    """A piece of the term that every form of it contains, in lower case: a cheap test that lets
+    most patterns be skipped. English: the first word's first four letters. Welsh: letters 3-6 of
+    its longest word, which a mutation leaves in place ('contract' -> 'ntra', which 'gontract'
+    and 'nghontract' hold too)."""
+    words = re.split(r"[\s\-]+", term.strip().lower())
     if welsh:
+        word = max(words, key=len)
         return word[2:6] if len(word) > 4 else ""
-    return word[:4]
+    return words[0][:4]
+
+
+RECENT_TEXTS = 512
 
 
 @dataclass
@@ -76,6 +82,14 @@ class Vocabulary:
     # compiles the few hundred its questions need, not all six thousand at start-up.
     _patterns: list[tuple[Concept, str, int, bool, str, bool]] = field(default_factory=list, repr=False)
     _compiled: dict[int, re.Pattern[str]] = field(default_factory=dict, repr=False)
+    # The patterns by needle: (is cased, needle) -> their indices; the needle lengths to look for;
+    # the patterns with no needle, tried on every text.
+    _by_needle: dict[tuple[bool, str], list[int]] = field(default_factory=dict, repr=False)
+    _needle_lengths: dict[bool, list[int]] = field(default_factory=dict, repr=False)
+    _always: list[int] = field(default_factory=list, repr=False)
+    # The last texts' matches: a question is read by several stages (context, rewrite, evidence).
+    _recent: dict[tuple[str, tuple[str, ...] | None], tuple[Match, ...]] = field(
+        default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for c in self.concepts:
@@ -88,6 +102,13 @@ class Vocabulary:
             for term in welsh_terms:
                 self._patterns.append((c, rf"(?<![\w]){phrase_pattern(term)}(?![\w])", re.IGNORECASE,
                                        term in c.cy, _needle(term, True), False))
+        for i, (_, _, _, _, needle, cased) in enumerate(self._patterns):
+            if needle:
+                self._by_needle.setdefault((cased, needle), []).append(i)
+            else:
+                self._always.append(i)
+        for cased in (False, True):
+            self._needle_lengths[cased] = sorted({len(n) for c, n in self._by_needle if c == cased})
 
     def _pattern(self, i: int) -> re.Pattern[str]:
         compiled = self._compiled.get(i)
@@ -103,12 +124,19 @@ class Vocabulary:
     def match(self, text: str, kinds: tuple[str, ...] | None = None) -> list[Match]:
         """Concepts mentioned in the text, longest mention first where mentions overlap, in
         text order."""
-        low = text.lower()
+        key = (text, kinds)
+        recent = self._recent.get(key)
+        if recent is None:
+            if len(self._recent) >= RECENT_TEXTS:
+                self._recent.clear()
+            recent = self._recent[key] = tuple(self._match(text, kinds))
+        return list(recent)
+
+    def _match(self, text: str, kinds: tuple[str, ...] | None) -> list[Match]:
         found: list[Match] = []
-        for i, (concept, _, _, welsh, needle, cased) in enumerate(self._patterns):
+        for i in self._candidates(text):
+            concept, _, _, welsh, _, _ = self._patterns[i]
             if kinds and concept.kind not in kinds:
-                continue
-            if needle and needle not in (text if cased else low):
                 continue
             for m in self._pattern(i).finditer(text):
                 found.append(Match(concept, m.start(), m.end(), m.group(0), welsh))
@@ -118,6 +146,18 @@ class Vocabulary:
             if all(m.end <= k.start or m.start >= k.end for k in kept):
                 kept.append(m)
         return sorted(kept, key=lambda m: m.start)
+
+    def _candidates(self, text: str) -> list[int]:
+        """The patterns whose needle the text holds (and those with none), in their order: one
+        dictionary look-up per position and needle length instead of a test per pattern."""
+        out = set(self._always)
+        for cased, source in ((False, text.lower()), (True, text)):
+            for size in self._needle_lengths[cased]:
+                for start in range(len(source) - size + 1):
+                    hit = self._by_needle.get((cased, source[start: start + size]))
+                    if hit:
+                        out.update(hit)
+        return sorted(out)
 
     def concepts_in(self, text: str, *kinds: str) -> list[Concept]:
         return list(dict.fromkeys(m.concept for m in self.match(text, kinds or None)))

@@ -67,6 +67,19 @@ def peak_rss_mb() -> float:
     return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
 
 
+def cpu_seconds(pid: int | str = "self") -> float:
+    """CPU time (user and system, every thread) a live process has used: /proc/PID/stat on Linux;
+    for this process, getrusage elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        if pid != "self":
+            return 0.0
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+
 def machine() -> dict[str, Any]:
     """What the numbers were measured on."""
     cpu = platform.processor() or platform.machine()
@@ -99,6 +112,9 @@ def machine() -> dict[str, Any]:
             pass
     if "torch" in sys.modules:
         info["torch_threads"] = sys.modules["torch"].get_num_threads()
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OMP_WAIT_POLICY"):
+        if os.environ.get(name):
+            info[name] = os.environ[name]
     return info
 
 

@@ -9,15 +9,21 @@ from typing import Any
 
 SIZE_COLUMNS = (
     "passages", "ingest passages/s", "query embedding p50 / p95 ms", "raw Chroma p50 / p95 ms",
-    "retrieval (vector given) p50 / p95 ms", "retrieval / raw (p50, p95)", "full ask p50 / p95 ms",
+    "exact dense p50 / p95 ms (HNSW recall@k)", "retrieval (vector given) p50 / p95 ms",
+    "retrieval / raw (p50, p95)", "full ask p50 / p95 ms",
     "ask / (raw + embedding) (p50, p95)", "Chroma calls per ask", "RSS MB",
     "cold start to answer s (peak RSS MB)",
 )
-USER_COLUMNS = ("users at once", "answers", "p50 ms", "p95 ms", "answers/s", "errors")
+USER_COLUMNS = ("users at once", "answers", "p50 ms", "p95 ms", "answers/s", "errors",
+                "server CPU ms/answer", "clients' CPU ms/answer")
 
 
 def _pair(d: dict[str, Any], digits: int = 0) -> str:
     return f"{d['p50']:,.{digits}f} / {d['p95']:,.{digits}f}"
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
 
 
 def _ratio(d: dict[str, Any]) -> str:
@@ -40,6 +46,8 @@ def size_rows(result: dict[str, Any]) -> list[list[str]]:
             f"{ingest['passages_per_s']:,.0f} ({ingest['passages_per_s_uncached']:,.0f} uncached)",
             _pair(lat["embed_query"], 1),
             _pair(lat["raw_chroma"], 1),
+            (f"{_pair(lat['exact_dense'], 1)} ({size['hnsw_recall_at_k']:.3f})"
+             if "exact_dense" in lat and size.get("hnsw_recall_at_k") is not None else "-"),
             _pair(lat["retrieval"]),
             _ratio(size["ratios"]["retrieval_over_raw"]),
             _pair(lat["ask"]),
@@ -55,7 +63,8 @@ def user_rows(result: dict[str, Any]) -> list[list[str]]:
     concurrency = result.get("concurrency") or {}
     return [
         [str(level["users"]), str(level["answers"]), f"{level['p50_ms']:,.0f}",
-         f"{level['p95_ms']:,.0f}", f"{level['answers_per_s']:.2f}", str(level["errors"])]
+         f"{level['p95_ms']:,.0f}", f"{level['answers_per_s']:.2f}", str(level["errors"]),
+         _number(level.get("server_cpu_ms_per_answer")), _number(level.get("client_cpu_ms_per_answer"))]
         for level in concurrency.get("levels", [])
     ]
 
@@ -64,6 +73,8 @@ def machine_line(result: dict[str, Any]) -> str:
     m = result["machine"]
     load = m.get("load_average_at_start", [])
     threads = f", torch {m['torch_threads']} threads" if "torch_threads" in m else ""
+    if "OPENBLAS_NUM_THREADS" in m:
+        threads += f", NumPy's BLAS {m['OPENBLAS_NUM_THREADS']} thread(s)"
     return (f"{m['cpu']}, {m['cores_usable']} cores usable of {m['cores']}, {m['ram_gb']:g} GB RAM, "
             f"Python {m['python']}{threads}, chromadb {m.get('chromadb_version', '?')}; "
             f"load average {load[0] if load else '?'} at the start (a shared machine)")
@@ -101,9 +112,11 @@ def markdown(result: dict[str, Any]) -> str:
         lines += [
             "",
             (f"Users at once on the shipped knowledge base ({concurrency['passages']:,} passages), "
-            f"through the served UI's `/respond` with gradio_client (UI concurrency "
-            f"{concurrency['ui_concurrency']}); throughput at 4 users / 1 user: "
-            f"{concurrency['throughput_4_over_1']}."),
+            f"through the UI's `/respond` with gradio_client, `procguide serve` in its own process "
+            f"on the same cores (UI concurrency {concurrency['ui_concurrency']}); throughput at "
+            f"4 users / 1 user: {concurrency['throughput_4_over_1']}. CPU per answer: the "
+            f"server's, and the clients' (load the bench puts on the machine that real users' "
+            f"browsers would not)."),
             "",
             *_markdown_table(USER_COLUMNS, user_rows(result)),
         ]
@@ -126,6 +139,7 @@ def chart(result: dict[str, Any], path: Path) -> None:
     sizes = result.get("sizes", [])
     xs = [s["passages"] for s in sizes]
     series = (("raw_chroma", "raw Chroma query", "tab:gray"), ("embed_query", "question embedding", "tab:green"),
+              ("exact_dense", "exact dense search (in memory)", "tab:purple"),
               ("retrieval", "retrieval (hybrid_search, vector given)", "tab:blue"), ("ask", "full ask", "tab:red"))
     for key, label, colour in series:
         ax.plot(xs, [s["latency_ms"][key]["p50"] for s in sizes], "o-", color=colour, label=f"{label} p50")

@@ -31,8 +31,8 @@ import numpy as np
 from procguide import provisions as prov
 from procguide.bench import corpus
 from procguide.bench.embedcache import CachedEmbeddings, embed_rate, model_description
-from procguide.bench.probes import ChromaCalls, machine, peak_rss_mb, rss_mb, summary
-from procguide.config import Settings
+from procguide.bench.probes import ChromaCalls, cpu_seconds, machine, peak_rss_mb, rss_mb, summary
+from procguide.config import Settings, child_environment
 
 # Questions a commissioner asks, in scope and varied (named provisions, regimes, nations, plain
 # words); the bench cycles through them.
@@ -223,7 +223,10 @@ def measure_size(n: int, settings: Settings, options: BenchOptions, cache: Cache
     hybrid_search(index, "warm up", k)
 
     count = options.large_queries if n >= options.large_from else options.queries
-    times: dict[str, list[float]] = {"embed_query": [], "raw_chroma": [], "retrieval": [], "ask": []}
+    times: dict[str, list[float]] = {"embed_query": [], "raw_chroma": [], "exact_dense": [],
+                                     "retrieval": [], "ask": []}
+    overlap: list[float] = []  # the share of the exact dense top k that Chroma's HNSW query found
+    rows = index.corpus().rows
     stages: dict[str, list[float]] = {}
     per_ask: list[int] = []
     per_retrieval: list[int] = []
@@ -235,16 +238,21 @@ def measure_size(n: int, settings: Settings, options: BenchOptions, cache: Cache
         t0 = time.perf_counter()
         vector = index.embed_query(question).tolist()
         t1 = time.perf_counter()
-        collection.query(query_embeddings=[vector], n_results=k)
+        raw = collection.query(query_embeddings=[vector], n_results=k, include=[])
         t2 = time.perf_counter()
+        exact = index.dense_search(np.asarray(vector, dtype=np.float32), k)
+        t_exact = time.perf_counter()
+        wanted = {rows[p.id] for p, _ in exact}
+        overlap.append(len(wanted & set(raw["ids"][0])) / max(len(wanted), 1))
+        t2b = time.perf_counter()
         with calls.counting() as retrieval_calls:  # given the vector, as the raw query is
             hybrid_search(index, question, k, query_vector=np.asarray(vector, dtype=np.float32))
         t3 = time.perf_counter()
         with calls.counting() as ask_calls:
             answer = assistant.ask(question)
         t4 = time.perf_counter()
-        for name, a, b in (("embed_query", t0, t1), ("raw_chroma", t1, t2), ("retrieval", t2, t3),
-                           ("ask", t3, t4)):
+        for name, a, b in (("embed_query", t0, t1), ("raw_chroma", t1, t2), ("exact_dense", t2, t_exact),
+                           ("retrieval", t2b, t3), ("ask", t3, t4)):
             times[name].append((b - a) * 1000)
         for stage, ms in answer.timings.items():
             stages.setdefault(stage.removesuffix("_ms"), []).append(ms)
@@ -279,6 +287,9 @@ def measure_size(n: int, settings: Settings, options: BenchOptions, cache: Cache
         "latency_ms": latency,
         "ask_stages_ms": {stage: summary(values) for stage, values in stages.items()},
         "ratios": ratios,
+        # Chroma's approximate (HNSW) nearest neighbours against the exact search procguide runs
+        # on the corpus in memory (exact_dense in latency_ms), for the same question vectors.
+        "hnsw_recall_at_k": round(float(np.mean(overlap)), 4) if overlap else None,
         "chroma_round_trips": {
             "per_ask": summary(per_ask),
             "per_retrieval": summary(per_retrieval),
@@ -325,15 +336,10 @@ def cold_start(settings: Settings, question: str = COLD_QUESTION) -> dict[str, A
     command = [sys.executable, "-c", _COLD_RUNNER, "ask", question, "--json"]
     with tempfile.TemporaryDirectory() as scratch:
         peak_file = Path(scratch) / "peak"
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "PROCGUIDE_HOME": str(settings.home),
-               "PROCGUIDE_COLLECTION": settings.collection,
-               "PROCGUIDE_EMBEDDING_MODEL": settings.embedding_model,
-               "PROCGUIDE_BENCH_PEAK_FILE": str(peak_file)}
-        if settings.chroma_url:
-            env["PROCGUIDE_CHROMA_URL"] = str(settings.chroma_url)
+        env = child_environment(settings) | {"PROCGUIDE_BENCH_PEAK_FILE": str(peak_file)}
         with open(Path(scratch) / "stderr", "w+b") as errors:
             started = time.perf_counter()
-            proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, env=env)
+            proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, env=env, cwd=scratch)
             assert proc.stdout is not None
             first = proc.stdout.read(1)
             first_s = time.perf_counter() - started
@@ -382,13 +388,65 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class ServedUI:
+    """`procguide serve` in its own process on the settings' store, as a deployment runs it: the
+    users' clients (in the bench's process) do not share its interpreter or its GIL."""
+
+    def __init__(self, settings: Settings, timeout_s: float = 180.0):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self._scratch = tempfile.TemporaryDirectory()
+        self._errors = open(Path(self._scratch.name) / "stderr", "w+b")  # noqa: SIM115
+        env = child_environment(settings) | {"PROCGUIDE_HOST": "127.0.0.1", "PROCGUIDE_PORT": str(self.port)}
+        started = time.perf_counter()
+        self.process = subprocess.Popen([sys.executable, "-m", "procguide", "serve"], env=env,
+                                        cwd=self._scratch.name, stdout=subprocess.DEVNULL,
+                                        stderr=self._errors)
+        while not self._answers():
+            if self.process.poll() is not None or time.perf_counter() - started > timeout_s:
+                reason = self.stderr_tail()
+                self.close()
+                raise RuntimeError(f"procguide serve did not start: {reason}")
+            time.sleep(0.2)
+        self.ready_s = round(time.perf_counter() - started, 2)
+
+    def _answers(self) -> bool:
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(self.url, timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def cpu_s(self) -> float:
+        return cpu_seconds(self.process.pid)
+
+    def stderr_tail(self) -> str:
+        self._errors.seek(0)
+        lines = self._errors.read().decode("utf-8", "replace").strip().splitlines()
+        return lines[-1] if lines else f"exit code {self.process.returncode}"
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._errors.close()
+        self._scratch.cleanup()
+
+
 def measure_users(settings: Settings, options: BenchOptions, cache: CachedEmbeddings,
                   progress: ProgressStart) -> dict[str, Any]:
-    """Simultaneous users on the shipped knowledge base: the UI served in this process on a
-    loopback port, each user a gradio_client Client in its own thread calling `/respond`."""
-    from procguide.assistant import Assistant
+    """Simultaneous users on the shipped knowledge base: `procguide serve` in its own process on a
+    loopback port, each user a gradio_client Client in its own thread (in the bench's process)
+    calling `/respond`; the CPU each side spent per answer."""
+    from gradio_client import Client
+
     from procguide.index import Index
-    from procguide.ui.app import build_ui, launch_options
 
     work = options.out / "work" / "kb"
     shutil.rmtree(work, ignore_errors=True)
@@ -397,31 +455,32 @@ def measure_users(settings: Settings, options: BenchOptions, cache: CachedEmbedd
     writer = Index(s)
     writer.embeddings = cache
     _ingest(writer, [s.knowledge_dir], s, lambda n: None)
+    kb_passages = writer.count()
     del writer
     _release(s)
-    index = Index(s)
-    assistant = Assistant(s, index)
-    assistant.warm_up()
-    kb_passages = index.count()
-    # Every question once first, so each level meets the same warm caches.
-    advance = progress("users: warming up", len(QUESTIONS))
-    for question in QUESTIONS:
-        assistant.ask(question)
-        advance(1)
-    demo = build_ui(assistant)
-    port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                **launch_options(s))
-    url = f"http://127.0.0.1:{port}/"
+    served = ServedUI(s)
     levels = []
     try:
+        # Every question once first, so each level meets the same warm caches.
+        advance = progress("users: warming up", len(QUESTIONS))
+        client = Client(served.url, verbose=False)
+        for question in QUESTIONS:
+            client.predict(question, "auto", "today", api_name="/respond")
+            advance(1)
+        client.close()
         for users in options.users:
             per_user = max(options.questions_per_user, math.ceil(options.min_questions_per_level / users))
             advance = progress(f"users: {users} at once", users * per_user)
-            levels.append(_one_level(url, users, per_user, advance))
+            server_before, client_before = served.cpu_s(), cpu_seconds()
+            level = _one_level(served.url, users, per_user, advance)
+            if level["answers"]:
+                level["server_cpu_ms_per_answer"] = round(
+                    (served.cpu_s() - server_before) * 1000 / level["answers"], 1)
+                level["client_cpu_ms_per_answer"] = round(
+                    (cpu_seconds() - client_before) * 1000 / level["answers"], 1)
+            levels.append(level)
     finally:
-        demo.close()
-        del assistant, index
+        served.close()
         _release(s)
         if not options.keep_work:
             _fresh_store(s)
@@ -434,10 +493,13 @@ def measure_users(settings: Settings, options: BenchOptions, cache: CachedEmbedd
         "knowledge_base": str(s.knowledge_dir),
         "passages": kb_passages,
         "via": "gradio_client Client.predict(question, 'auto', 'today', api_name='/respond'), "
-               "one Client and thread per user, started together; the UI served in the bench's "
-               "own process",
+               "one Client and thread per user, started together, in the bench's process; the UI "
+               "served by `procguide serve` in its own process on the same machine",
+        "serve_ready_s": served.ready_s,
         "ui_concurrency": s.ui_concurrency,
         "ui_queue_size": s.ui_queue_size,
+        "cpu": "CPU seconds per answer, all threads: the server's process, and the clients' "
+               "(the bench's process, which shares the machine's cores with the server)",
         "levels": levels,
         "throughput_4_over_1": ratio,
     }
