@@ -66,11 +66,24 @@ def test_answering_embeds_the_question_but_never_a_passage(built, monkeypatch):
 def test_a_question_checks_the_store_s_revision_once(built, monkeypatch):
     index, assistant = built
     assistant.ask(QUESTION)  # loaded
-    checks: list[int] = []
-    state = index.state
-    monkeypatch.setattr(index, "state", lambda: checks.append(1) or state())
+    checks: list[str] = []
+    revision, state = index.revision, index.state
+    monkeypatch.setattr(index, "revision", lambda: checks.append("revision") or revision())
+    monkeypatch.setattr(index, "state", lambda: checks.append("state") or state())
     assistant.ask("Can we talk to social enterprises before we advertise?")
-    assert len(checks) == 1
+    # Not the whole metadata, which grows with every document: only the revision's small copy.
+    assert checks == ["revision"]
+
+
+def test_a_store_without_the_revision_s_copy_is_read_the_slow_way_until_ingest_writes_it(built):
+    index, assistant = built
+    settings = index.settings
+    index.sentence_collection.modify(metadata={"other": 1})  # as before the copy existed
+    assert index._revision_copy() is None
+    assert index.revision() == index.state()["revision"]
+    assert assistant.ask(QUESTION).citations
+    ingest_paths([settings.knowledge_dir], index)  # nothing changed, but the copy is written
+    assert index._revision_copy() is not None and index.revision() == index.state()["revision"]
 
 
 def test_an_index_without_stored_sentences_still_answers_and_the_next_ingest_fills_them_in(built, monkeypatch):
@@ -172,3 +185,12 @@ def test_a_damaged_corpus_file_is_rebuilt_from_the_store(built, caplog):
     assert fresh.ask(QUESTION).citations
     assert "could not be read" in caplog.text
     assert len(Index(index.settings).passages()) == len(index.passages())
+
+
+def test_a_reader_that_sees_the_revision_s_copy_ahead_of_the_metadata_keeps_its_corpus(built):
+    """A write under way: the copy is written first, then the metadata."""
+    index, assistant = built
+    corpus = index.corpus()
+    index.sentence_collection.modify(metadata={"revision": corpus.revision + 1})
+    assert index.corpus() is corpus
+    assert assistant.ask(QUESTION).citations

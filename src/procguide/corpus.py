@@ -31,7 +31,7 @@ from procguide.tokens import tokenize
 log = logging.getLogger(__name__)
 
 # Bumped whenever what a Corpus holds, or how it is built, changes: older files are then ignored.
-FORMAT = 1
+FORMAT = 2
 KEEP = 2  # files kept per store: the current one and the one before
 
 
@@ -47,13 +47,19 @@ class Corpus:
     rows: dict[str, str]  # passage id -> its row id in the store (id@generation)
     keyword: KeywordIndex
     by_instrument: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    # A part without its paragraphs ("s-33" for "uk-pa-2023:s-33(2)") -> (provision id, passage
+    # index) for every instrument's provision of that part, in passage order.
+    by_part: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     # Passage id -> its sentences and their vectors, filled as questions read them.
     sentences: dict[str, tuple[list[str], np.ndarray]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for i, p in enumerate(self.passages):
             for pid in p.provisions:
-                self.by_instrument.setdefault(pid.split(":", 1)[0], []).append((pid, i))
+                instrument, _, part = pid.partition(":")
+                self.by_instrument.setdefault(instrument, []).append((pid, i))
+                if part:
+                    self.by_part.setdefault(part.lower().split("(", 1)[0], []).append((pid, i))
 
     def __getstate__(self) -> dict[str, Any]:
         """Saved without what questions have added (sentences read, the joined text)."""
@@ -75,6 +81,14 @@ class Corpus:
     def text_lower(self) -> str:
         """Every passage's title and text, lower-cased, whitespace collapsed, in one string."""
         return " ".join(" ".join(f"{p.title} {p.text}".split()) for p in self.passages).lower()
+
+    def carrying_part(self, instrument: str | None, part: str) -> list[tuple[str, int]]:
+        """(provision id, passage index) for the provisions of `part` (paragraphs left out) in
+        `instrument` (None: in any), in passage order: the candidates a reference to it can match."""
+        pairs = self.by_part.get(part.lower().split("(", 1)[0], [])
+        if instrument is None:
+            return pairs
+        return [(pid, i) for pid, i in pairs if pid.startswith(instrument + ":")]
 
     def carrying(self, instrument: str | None) -> list[tuple[str, Passage]]:
         """(provision id, passage) for each provision of `instrument` (None: of any) a passage

@@ -66,6 +66,7 @@ _PASSAGE_ID = "passage_id"
 # The collection of passages' sentences is the passages' collection's name with this added; each
 # row is one sentence: its passage's row, its position, and the passage's document and generation.
 _SENTENCES = "-sentences"
+_REVISION = "revision"  # in both collections' metadata: see Index.revision
 _ROW = "row"
 # Collection metadata: the generation of each document whose sentences are stored.
 _SENTENCES_OF = "sentences:"
@@ -370,15 +371,31 @@ class Index:
         return dict(meta or {})
 
     def revision(self) -> int:
-        """Goes up with every change, so other processes sharing the store notice it."""
-        return int(self.state().get("revision", 0))
+        """Goes up with every change, so other processes sharing the store notice it. Read from
+        the copy in the sentences collection's metadata, which holds nothing else: the passages
+        collection's metadata grows with every document (0.9 ms to read for the shipped notes,
+        4 ms at 10,000 passages), and each question checks the revision. A store written before
+        the copy existed is read the slow way until its next write."""
+        copy = self._revision_copy()
+        return int(copy[_REVISION]) if copy is not None else int(self.state().get(_REVISION, 0))
+
+    def _revision_copy(self) -> dict[str, Any] | None:
+        """The sentences collection's metadata, read afresh, if it holds the revision's copy."""
+        self.collection  # noqa: B018  (creates the collections on first use)
+        client = chroma_client(self.settings)
+        meta = self._call(lambda: client.get_collection(
+            f"{self.settings.collection}{_SENTENCES}", embedding_function=None).metadata) or {}
+        return meta if _REVISION in meta else None
 
     def _commit(self, change: Callable[[dict[str, Any]], None]) -> None:
-        """Change the collection's metadata and bump the revision in one update (under the lock)."""
+        """Change the collection's metadata and bump the revision in one update (under the lock).
+        The revision's copy is written first: a reader that sees it ahead of the metadata reads
+        the metadata again at its next question, until the update lands."""
         meta = self.state()
         change(meta)
-        meta["revision"] = int(meta.get("revision", 0)) + 1
+        meta[_REVISION] = int(meta.get(_REVISION, 0)) + 1
         with _owner_only_umask():
+            self._call(lambda: self.sentence_collection.modify(metadata={_REVISION: meta[_REVISION]}))
             self._call(lambda: self.collection.modify(metadata=meta))
 
     def _lock_path(self) -> Path:
@@ -561,6 +578,8 @@ class Index:
                     meta[_SENTENCES_OF + d] = g
 
                 self._commit(mark)
+            if not missing and self._revision_copy() is None:
+                self._commit(lambda meta: None)  # a store from before the revision's copy gets one
         return len(missing)
 
     def _delete_rows(self, ids: Sequence[str]) -> None:
@@ -641,15 +660,17 @@ class Index:
 
     def _refresh(self) -> Corpus:
         with self._lock:
+            if self.revision() == self._corpus.revision:
+                return self._corpus
             state = self.state()
-            revision = int(state.get("revision", 0))
-            if revision == self._corpus.revision:
+            revision = int(state.get(_REVISION, 0))
+            if revision == self._corpus.revision:  # the revision's copy is ahead: a write under way
                 return self._corpus
             if self._corpus.revision is not None and not self.settings.chroma_url:
                 # Another process may have written: this process's view of the vectors is stale.
                 self._reopen()
                 state = self.state()
-                revision = int(state.get("revision", 0))
+                revision = int(state.get(_REVISION, 0))
             key = corpus_cache.cache_key(state, self.settings.collection, self.settings.embedding_model)
             folder = Path(self.settings.home) / "cache"
             loaded = corpus_cache.load(folder, key)

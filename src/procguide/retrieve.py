@@ -158,14 +158,18 @@ def provision_passages(
     allow: Callable[[Passage], bool],
 ) -> list[Passage]:
     """The passages carrying a provision the references name, in passage order (looked up by
-    instrument, not by scanning every passage)."""
-    found: dict[str, Passage] = {}
+    part, or by instrument for a whole instrument, not by scanning every passage)."""
+    found: dict[int, Passage] = {}
     for ref in references:
-        for pid, p in corpus.carrying(ref.instrument):
-            if p.id not in found and ref.matches(pid) and allow(p):
-                found[p.id] = p
-    order = {p.id: i for i, p in enumerate(corpus.passages)} if len(references) > 1 else {}
-    return sorted(found.values(), key=lambda p: order.get(p.id, 0)) if order else list(found.values())
+        if ref.part is None:
+            pairs = (corpus.by_instrument.get(ref.instrument, []) if ref.instrument
+                     else [pair for group in corpus.by_instrument.values() for pair in group])
+        else:
+            pairs = corpus.carrying_part(ref.instrument, ref.part)
+        for pid, i in pairs:
+            if i not in found and ref.matches(pid) and allow(corpus.passages[i]):
+                found[i] = corpus.passages[i]
+    return [found[i] for i in sorted(found)]
 
 
 def _order_named(

@@ -105,9 +105,10 @@ def suggestions(hits: Sequence[Hit], vocabulary: Vocabulary, limit: int = 3) -> 
     out: list[str] = []
     for hit in hits:
         p = hit.passage
-        asks = [c.ask for c in topics if any(prov.any_matches(p.provisions, pid) for pid in c.provisions)]
-        if asks:
-            question = asks[0]
+        ask = next((c.ask for c in topics if any(prov.any_matches(p.provisions, pid) for pid in c.provisions)),
+                   None)
+        if ask:
+            question = ask
         else:
             topic = p.heading or p.title
             question = f"What does the knowledge base say about {topic[:1].lower() + topic[1:]}?"

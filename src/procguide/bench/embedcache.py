@@ -35,6 +35,14 @@ def model_description(name: str, model: Any) -> dict[str, Any]:
             pass
     info["library"] = f"{type(model).__module__}.{type(model).__name__}"
     info["model_path"] = str(getattr(model, "model_name", ""))
+    encoder = getattr(model, "encoder", None)
+    if encoder is not None:  # procguide.encoder.Embedder
+        info["engines"] = (f"NumPy (procguide.encoder) for questions and batches of up to "
+                           f"{model.SMALL_BATCH}; sentence-transformers on torch for larger batches "
+                           "(ingest); the same vectors to 1e-5")
+        info |= {"normalised": encoder.normalise, "device": "cpu", "dimensions": encoder.dimensions,
+                 "max_seq_length": encoder.max_length}
+        return info
     encode = getattr(model, "encode_kwargs", {}) or {}
     info["normalised"] = bool(encode.get("normalize_embeddings", False))
     info["device"] = (getattr(model, "model_kwargs", {}) or {}).get("device", "")

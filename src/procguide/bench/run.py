@@ -570,7 +570,7 @@ def run_bench(settings: Settings, options: BenchOptions,
     say(f"Embedding cache: {cache.path} ({len(cache):,} vectors)")
 
     sample = [f"{p.heading}\n{p.text}" for p in corpus.passages(128, options.seed + 1, catalogue)]
-    model.embed_documents(sample[:4])  # loads the model
+    model.embed_documents(sample[:16])  # loads the model (a batch this size goes to the bulk engine)
     model_rate = embed_rate(model, sample, settings.embedding_batch_size)
     say(f"The model embeds {model_rate:,.0f} passages/s here")
 
