@@ -95,7 +95,9 @@ def markdown(result: dict[str, Any]) -> str:
         (f"Vectors: {emb['model']} ({emb.get('dimensions', '?')} dimensions, "
         f"{'normalised' if emb.get('normalised') else 'not normalised'}); what ingest embeds comes "
         f"from the cache file {Path(emb['cache_file']).name} (key {emb['cache_key']}); the model embeds "
-        f"{emb['model_passages_per_s']:,.0f} passages/s here. Questions are embedded live."),
+        f"{emb['model_passages_per_s']:,.0f} passages/s and {emb.get('model_sentences_per_s', 0):,.0f} "
+        f"sentences/s here (the 'uncached' ingest rate counts every passage and sentence at these "
+        f"rates). Questions are embedded live."),
         "",
         *_markdown_table(SIZE_COLUMNS, size_rows(result)),
         "",

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from procguide import provisions as prov
+from procguide.answer.sentences import passage_sentences
 from procguide.bench import corpus
 from procguide.bench.embedcache import CachedEmbeddings, embed_rate, model_description
 from procguide.bench.probes import ChromaCalls, cpu_seconds, machine, peak_rss_mb, rss_mb, summary
@@ -107,6 +108,15 @@ class BenchOptions:
     notes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ModelRates:
+    """What the bare model embeds per second here, in ingest's batches: synthetic passages, and
+    their sentences (which ingest stores too)."""
+
+    passages_per_s: float
+    sentences_per_s: float
+
+
 def size_settings(settings: Settings, home: Path, label: str) -> Settings:
     """The settings of one measured store: its own home (embedded), or its own collection on the
     Chroma server PROCGUIDE_CHROMA_URL names."""
@@ -159,7 +169,7 @@ def _ingest(index: Any, paths: Sequence[Path], settings: Settings,
 
 
 def measure_size(n: int, settings: Settings, options: BenchOptions, cache: CachedEmbeddings,
-                 catalogue: dict[str, prov.Instrument], model_rate: float,
+                 catalogue: dict[str, prov.Instrument], rates: ModelRates,
                  progress: ProgressStart) -> dict[str, Any]:
     """Everything measured at one corpus size."""
     from procguide.assistant import Assistant
@@ -187,8 +197,6 @@ def measure_size(n: int, settings: Settings, options: BenchOptions, cache: Cache
     passages = shipped + written
     vectors = (cache.hits - hits) + (cache.misses - misses)  # passages and, if stored, sentences
     model_now = cache.model_seconds - model_s
-    made, made_s = cache.model_rate()
-    per_vector_s = made_s / made if made else 1 / model_rate
     ingest = {
         "seconds": round(ingest_s, 2),
         "passages_per_s": round(passages / ingest_s, 1),
@@ -197,11 +205,10 @@ def measure_size(n: int, settings: Settings, options: BenchOptions, cache: Cache
         "vectors_embedded_now": cache.misses - misses,
         "model_seconds_now": round(model_now, 2),
         # A council's first ingest, every vector made by the model: this run's time outside the
-        # model, plus every vector at the model's rate on this corpus's texts (measured over the
-        # cache's life).
-        "passages_per_s_uncached": round(
-            passages / (max(ingest_s - model_now, 0.0) + vectors * per_vector_s), 1),
-        "model_vectors_per_s": round(1 / per_vector_s, 1),
+        # model, plus each passage and each sentence at the model's rates measured in this run.
+        "passages_per_s_uncached": round(passages / (
+            max(ingest_s - model_now, 0.0) + passages / rates.passages_per_s
+            + max(vectors - passages, 0) / rates.sentences_per_s), 1),
         "store_mb": _folder_mb(s.home) if not s.chroma_url else None,
         "corpus_mb": round(files.bytes / (1024 * 1024), 1),
     }
@@ -571,8 +578,11 @@ def run_bench(settings: Settings, options: BenchOptions,
 
     sample = [f"{p.heading}\n{p.text}" for p in corpus.passages(128, options.seed + 1, catalogue)]
     model.embed_documents(sample[:16])  # loads the model (a batch this size goes to the bulk engine)
-    model_rate = embed_rate(model, sample, settings.embedding_batch_size)
-    say(f"The model embeds {model_rate:,.0f} passages/s here")
+    sentences = [s for p in corpus.passages(128, options.seed + 1, catalogue) for s in passage_sentences(p.text)]
+    rates = ModelRates(embed_rate(model, sample, settings.embedding_batch_size),
+                       embed_rate(model, sentences[:512], settings.embedding_batch_size))
+    say(f"The model embeds {rates.passages_per_s:,.0f} passages/s and {rates.sentences_per_s:,.0f} "
+        "sentences/s here")
 
     result: dict[str, Any] = {
         "schema": 1,
@@ -594,7 +604,8 @@ def run_bench(settings: Settings, options: BenchOptions,
             "cached": "every vector ingest writes (passages and, where the index stores them, "
                       "their sentences); questions, and anything embedded while answering, go "
                       "to the model every time",
-            "model_passages_per_s": round(model_rate, 1),
+            "model_passages_per_s": round(rates.passages_per_s, 1),
+            "model_sentences_per_s": round(rates.sentences_per_s, 1),
         },
         "corpus": {
             "generator": "procguide.bench.corpus (Markdown notes with front matter, one passage "
@@ -613,7 +624,7 @@ def run_bench(settings: Settings, options: BenchOptions,
             result["notes"].append(
                 f"At {n:,} passages only {options.large_queries} questions were asked (full asks are slow)."
             )
-        result["sizes"].append(measure_size(n, settings, options, cache, catalogue, model_rate, progress))
+        result["sizes"].append(measure_size(n, settings, options, cache, catalogue, rates, progress))
         write_outputs(result, options.out)  # a long run keeps what it has so far
     if options.users:
         say(f"Users at once: {', '.join(map(str, options.users))}")
