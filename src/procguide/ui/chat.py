@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import gradio as gr
 
@@ -29,6 +29,7 @@ from procguide.ui.i18n import Translations
 from procguide.ui.strings import STRINGS, choices, examples, t
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # The choices' codes, whatever language their labels are shown in, and what each means.
 NATIONS: dict[str, str | None] = {
@@ -72,6 +73,27 @@ def _error_text(exc: BaseException, lang: str) -> str:
     return escape_markdown(t("error.internal", lang))
 
 
+def answering(assistant: Assistant, message: str, history: list[Any], nation: str | None,
+              started: str | None, shown: Callable[[str, Any], T]) -> Iterator[T]:
+    """One question through the pipeline, for the chat and the API alike: `shown("text", the
+    answer so far)` as it streams, then `shown("answer", Answer)`; or `shown("error", exception)`
+    instead, an unexpected failure logged first. What `shown` returns is yielded; its own failure
+    is shown as one too."""
+    text = ""
+    try:
+        settings = context_settings(nation, started)
+        for event in assistant.stream(message, history, context=settings):
+            if isinstance(event, Answer):
+                yield shown("answer", event)
+            else:
+                text += event
+                yield shown("text", text)
+    except Exception as exc:  # each kind gets its one line; see _error_text
+        if not isinstance(exc, QuestionRejected | ValueError | LLMUnavailable):
+            log.exception("answering %r failed", message[:200])
+        yield shown("error", exc)
+
+
 def make_respond(assistant: Assistant):
     """The chat's answer as Markdown (sources listed under it, with their links), one question
     at a time, for scripts: the page's `respond` API. Yields (markdown, conversation)."""
@@ -81,19 +103,15 @@ def make_respond(assistant: Assistant):
         started: str | None = None, conversation: Conversation | None = None,
     ) -> Iterator[tuple[str, Conversation]]:
         conversation = conversation if conversation is not None else Conversation()
-        text = ""
-        try:
-            settings = context_settings(nation, started)
-            for event in assistant.stream(message, history or [], context=settings):
-                if isinstance(event, Answer):
-                    yield to_markdown(event), conversation.add(event, nation, started)
-                else:
-                    text += event
-                    yield answer_markdown(text), conversation  # streamed text is document text too
-        except Exception as exc:  # each kind gets its one line; see _error_text
-            if not isinstance(exc, QuestionRejected | ValueError | LLMUnavailable):
-                log.exception("answering %r failed", message[:200])
-            yield _error_text(exc, "en"), conversation
+
+        def shown(kind: str, value: Any) -> tuple[str, Conversation]:
+            if kind == "answer":
+                return to_markdown(value), conversation.add(value, nation, started)
+            if kind == "text":
+                return answer_markdown(value), conversation  # streamed text is document text too
+            return _error_text(value, "en"), conversation
+
+        yield from answering(assistant, message, history or [], nation, started, shown)
 
     return respond
 
@@ -153,30 +171,26 @@ def make_send(assistant: Assistant):
             return
         messages = [*(messages or []), _user(message), {"role": "assistant", "content": THINKING}]
         yield messages, BUSY, conversation, gr.update()
-        text = ""
-        try:
-            settings = context_settings(nation, started)
-            for event in assistant.stream(message, conversation.history(), context=settings):
-                if isinstance(event, Answer):
-                    conversation.add(event, nation, started)
-                    reply: dict[str, Any] = {
-                        "role": "assistant",
-                        "content": cards.answer_message(event, lang, uuid.uuid4().hex[:8]),
-                    }
-                    if labels := cards.suggestion_labels(event):
-                        reply["options"] = [{"value": s, "label": s} for s in labels]
-                    messages[-1] = reply
-                    yield messages, OPEN, conversation, _assumed(event, lang)
-                else:
-                    text += event
-                    messages[-1] = {"role": "assistant", "content": answer_markdown(text)}
-                    yield messages, gr.update(), conversation, gr.update()
-        except Exception as exc:
-            if not isinstance(exc, QuestionRejected | ValueError | LLMUnavailable):
-                log.exception("answering %r failed", message[:200])
+
+        def shown(kind: str, value: Any) -> tuple[Any, ...]:
+            if kind == "answer":
+                conversation.add(value, nation, started)
+                reply: dict[str, Any] = {
+                    "role": "assistant",
+                    "content": cards.answer_message(value, lang, uuid.uuid4().hex[:8]),
+                }
+                if labels := cards.suggestion_labels(value):
+                    reply["options"] = [{"value": s, "label": s} for s in labels]
+                messages[-1] = reply
+                return messages, OPEN, conversation, _assumed(value, lang)
+            if kind == "text":
+                messages[-1] = {"role": "assistant", "content": answer_markdown(value)}
+                return messages, gr.update(), conversation, gr.update()
             conversation.skip()
-            messages[-1] = {"role": "assistant", "content": _error_text(exc, lang)}
-            yield messages, OPEN, conversation, gr.update()
+            messages[-1] = {"role": "assistant", "content": _error_text(value, lang)}
+            return messages, OPEN, conversation, gr.update()
+
+        yield from answering(assistant, message, conversation.history(), nation, started, shown)
 
     return send
 
