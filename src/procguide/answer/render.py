@@ -12,10 +12,13 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from procguide import provisions as prov
 from procguide.answer.result import Answer, Citation
 
+# The English of these lines; ui/strings.py holds them in Welsh too, and takes its English from here.
 DISCLAIMER = (
     "procguide gives guidance drawn from its knowledge base, not legal advice. "
     "Check the cited provisions, and take legal advice on decisions that depend on them."
 )
+ANSWERED_FOR = "Answered for: {summary}."
+HOW_TO_CHANGE = "If that is not your situation, say so or change the nation or start date."
 
 
 LOCAL_LABEL = "your organisation's document"
@@ -78,7 +81,7 @@ def context_line(answer: Answer) -> str:
     summary = answer.context.get("summary")
     if not summary:
         return ""
-    return f"Answered for: {summary}. If that is not your situation, say so or change the nation or start date."
+    return f"{ANSWERED_FOR.format(summary=summary)} {HOW_TO_CHANGE}"
 
 
 def to_markdown(answer: Answer) -> str:

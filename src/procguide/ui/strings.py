@@ -19,6 +19,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from string import Formatter
 
+# The answer's own lines, whose English render.py uses for the terminal and the API.
+from procguide.answer.render import ANSWERED_FOR, DISCLAIMER, HOW_TO_CHANGE
+
 LANGUAGES = {"en": "English", "cy": "Cymraeg"}
 DEFAULT_LANGUAGE = "en"
 
@@ -38,8 +41,7 @@ STRINGS: dict[str, dict[str, str]] = {
               "pob ateb yn nodi'r darpariaethau y mae'n dibynnu arnynt.",
     },
     "app.disclaimer": {
-        "en": "procguide gives guidance drawn from its knowledge base, not legal advice. "
-              "Check the cited provisions, and take legal advice on decisions that depend on them.",
+        "en": DISCLAIMER,
         "cy": "Mae procguide yn rhoi canllawiau sy'n seiliedig ar ei gronfa wybodaeth, nid cyngor "
               "cyfreithiol. Gwiriwch y darpariaethau a ddyfynnir, a cheisiwch gyngor cyfreithiol "
               "ar benderfyniadau sy'n dibynnu arnynt.",
@@ -207,11 +209,11 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     # The assumed-context line under an answer ---------------------------------------------------
     "context.answered_for": {
-        "en": "Answered for: {summary}.",
+        "en": ANSWERED_FOR,
         "cy": "Atebwyd ar gyfer: {summary}.",
     },
     "context.how_to_change": {
-        "en": "If that is not your situation, say so or change the nation or start date.",
+        "en": HOW_TO_CHANGE,
         "cy": "Os nad dyna'ch sefyllfa, dywedwch hynny neu newidiwch y wlad neu'r dyddiad dechrau.",
     },
     "context.change": {"en": "change", "cy": "newid"},
