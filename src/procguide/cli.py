@@ -336,6 +336,7 @@ def tune(
     import yaml
     from rich.progress import Progress
 
+    from procguide import yamlfile
     from procguide.assistant import Assistant
     from procguide.evaluation.config import EvalConfig
     from procguide.evaluation.questions import QuestionFileError, load_questions, select_split
@@ -347,7 +348,7 @@ def tune(
         raise typer.Exit(2)
     try:
         items = select_split(load_questions(questions), split)
-        spec = yaml.safe_load(variants.read_text(encoding="utf-8")) or {}
+        spec = yamlfile.safe_load(variants.read_text(encoding="utf-8")) or {}
         chosen = [Variant(v["name"], v.get("fusion") or {}, v.get("compose") or {}) for v in spec["variants"]]
     except (QuestionFileError, ValueError, OSError, KeyError, TypeError, yaml.YAMLError) as exc:
         err.print(f"Cannot tune: {exc}", style="red", markup=False, highlight=False)

@@ -87,9 +87,6 @@ class Vocabulary:
     _by_needle: dict[tuple[bool, str], list[int]] = field(default_factory=dict, repr=False)
     _needle_lengths: dict[bool, list[int]] = field(default_factory=dict, repr=False)
     _always: list[int] = field(default_factory=list, repr=False)
-    # The last texts' matches: a question is read by several stages (context, rewrite, evidence).
-    _recent: dict[tuple[str, tuple[str, ...] | None], tuple[Match, ...]] = field(
-        default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for c in self.concepts:
@@ -109,6 +106,8 @@ class Vocabulary:
                 self._always.append(i)
         for cased in (False, True):
             self._needle_lengths[cased] = sorted({len(n) for c, n in self._by_needle if c == cased})
+        # The last texts' matches: a question is read by several stages (context, rewrite, evidence).
+        self._recent = lru_cache(maxsize=RECENT_TEXTS)(lambda text, kinds: tuple(self._match(text, kinds)))
 
     def _pattern(self, i: int) -> re.Pattern[str]:
         compiled = self._compiled.get(i)
@@ -124,13 +123,7 @@ class Vocabulary:
     def match(self, text: str, kinds: tuple[str, ...] | None = None) -> list[Match]:
         """Concepts mentioned in the text, longest mention first where mentions overlap, in
         text order."""
-        key = (text, kinds)
-        recent = self._recent.get(key)
-        if recent is None:
-            if len(self._recent) >= RECENT_TEXTS:
-                self._recent.clear()
-            recent = self._recent[key] = tuple(self._match(text, kinds))
-        return list(recent)
+        return list(self._recent(text, kinds))
 
     def _match(self, text: str, kinds: tuple[str, ...] | None) -> list[Match]:
         found: list[Match] = []

@@ -67,6 +67,11 @@ def peak_rss_mb() -> float:
     return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
 
 
+def load_average() -> list[float]:
+    """The machine's 1, 5 and 15 minute load averages (a shared machine's numbers need them)."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def cpu_seconds(pid: int | str = "self") -> float:
     """CPU time (user and system, every thread) a live process has used: /proc/PID/stat on Linux;
     for this process, getrusage elsewhere."""
@@ -102,7 +107,7 @@ def machine() -> dict[str, Any]:
         "ram_gb": ram_gb,
         "os": platform.platform(),
         "python": platform.python_version(),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "load_average_at_start": load_average(),
     }
     for package in ("chromadb", "torch", "sentence-transformers", "numpy", "bm25s", "gradio",
                     "gradio_client"):
@@ -134,7 +139,6 @@ class ChromaCalls:
         self.server = client._server
         self._lock = threading.Lock()
         self._active: Counter[str] | None = None
-        self.total: Counter[str] = Counter()
         self._originals: dict[str, Any] = {}
         for name in CHROMA_METHODS:
             original = getattr(self.server, name, None)
@@ -146,7 +150,6 @@ class ChromaCalls:
     def _wrap(self, name: str, original: Any) -> Any:
         def counted(*args: Any, **kwargs: Any) -> Any:
             with self._lock:
-                self.total[name] += 1
                 if self._active is not None:
                     self._active[name] += 1
             return original(*args, **kwargs)

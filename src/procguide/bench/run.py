@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,15 @@ from procguide import provisions as prov
 from procguide.answer.sentences import passage_sentences
 from procguide.bench import corpus
 from procguide.bench.embedcache import CachedEmbeddings, embed_rate, model_description
-from procguide.bench.probes import ChromaCalls, cpu_seconds, machine, peak_rss_mb, rss_mb, summary
+from procguide.bench.probes import (
+    ChromaCalls,
+    cpu_seconds,
+    load_average,
+    machine,
+    peak_rss_mb,
+    rss_mb,
+    summary,
+)
 from procguide.config import Settings, child_environment
 
 # Questions a commissioner asks, in scope and varied (named provisions, regimes, nations, plain
@@ -80,7 +88,7 @@ QUESTIONS: tuple[str, ...] = (
     "Can a contract be reserved for a co-operative under the Procurement Act 2023?",
 )
 COLD_QUESTION = QUESTIONS[0]
-# Synthetic notes are about these many passages each; the shipped notes come first in every store.
+# Passages per store: the shipped notes first, then synthetic notes up to the size.
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 DEFAULT_USERS = (1, 4, 16, 50)
 
@@ -105,7 +113,6 @@ class BenchOptions:
     seed: int = corpus.DEFAULT_SEED
     keep_work: bool = False
     command: str = ""
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -177,11 +184,11 @@ def measure_size(n: int, settings: Settings, options: BenchOptions, cache: Cache
     from procguide.retrieve import hybrid_search
 
     began = time.perf_counter()
-    load_before = [round(x, 2) for x in os.getloadavg()]
+    load_before = load_average()
     work = options.out / "work" / str(n)
-    shutil.rmtree(work, ignore_errors=True)
     s = size_settings(settings, work / "store", str(n))
-    _fresh_store(s)
+    _fresh_store(s)  # any client on it released before its folder goes
+    shutil.rmtree(work, ignore_errors=True)
 
     # 1. Ingest: the shipped notes, then synthetic notes up to n passages, each through
     # ingest_paths, with passage vectors from the cache.
@@ -305,7 +312,7 @@ def measure_size(n: int, settings: Settings, options: BenchOptions, cache: Cache
         },
         "memory": memory,
         "cold_start": cold,
-        "load_average": {"before": load_before, "after": [round(x, 2) for x in os.getloadavg()]},
+        "load_average": {"before": load_before, "after": load_average()},
         "seconds": round(time.perf_counter() - began, 1),
     }
     if not options.keep_work:
@@ -488,8 +495,9 @@ def measure_users(settings: Settings, options: BenchOptions, cache: CachedEmbedd
             levels.append(level)
     finally:
         served.close()
-        _release(s)
-        if not options.keep_work:
+        if options.keep_work:
+            _release(s)
+        else:
             _fresh_store(s)
             shutil.rmtree(work, ignore_errors=True)
     by_users = {level["users"]: level for level in levels}
@@ -576,9 +584,10 @@ def run_bench(settings: Settings, options: BenchOptions,
     catalogue = prov.load_catalogue(settings.instruments_file)
     say(f"Embedding cache: {cache.path} ({len(cache):,} vectors)")
 
-    sample = [f"{p.heading}\n{p.text}" for p in corpus.passages(128, options.seed + 1, catalogue)]
+    passages = list(corpus.passages(128, options.seed + 1, catalogue))
+    sample = [f"{p.heading}\n{p.text}" for p in passages]
     model.embed_documents(sample[:16])  # loads the model (a batch this size goes to the bulk engine)
-    sentences = [s for p in corpus.passages(128, options.seed + 1, catalogue) for s in passage_sentences(p.text)]
+    sentences = [s for p in passages for s in passage_sentences(p.text)]
     rates = ModelRates(embed_rate(model, sample, settings.embedding_batch_size),
                        embed_rate(model, sentences[:512], settings.embedding_batch_size))
     say(f"The model embeds {rates.passages_per_s:,.0f} passages/s and {rates.sentences_per_s:,.0f} "
@@ -616,7 +625,7 @@ def run_bench(settings: Settings, options: BenchOptions,
         },
         "sizes": [],
         "concurrency": None,
-        "notes": list(options.notes),
+        "notes": [],
     }
     for n in options.sizes:
         say(f"Size {n:,} passages")
@@ -632,7 +641,7 @@ def run_bench(settings: Settings, options: BenchOptions,
     result["embeddings"]["cache_hits"] = cache.hits
     result["embeddings"]["cache_misses"] = cache.misses
     result["embeddings"]["cache_vectors"] = len(cache)
-    result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    result["machine"]["load_average_at_end"] = load_average()
     result["seconds"] = round(time.perf_counter() - began, 1)
     cache.close()
     write_outputs(result, options.out)

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from procguide import provisions as prov
+from procguide import yamlfile
 from procguide.ingest.document import DOC_TYPES, JURISDICTIONS, Block, IngestError, SourceDocument
 from procguide.ingest.html import html_to_blocks, strip_tags
 from procguide.ingest.provenance import LOCAL, OfficialSources, bytes_hash
@@ -437,7 +438,7 @@ def _plain_document(path: Path, data: bytes, blocks: list[Block], title: str | N
             meta["superseded_from"] = known.superseded_from
     if sidecar.exists():
         try:
-            extra = yaml.safe_load(sidecar.read_text("utf-8")) or {}
+            extra = yamlfile.safe_load(sidecar.read_text("utf-8")) or {}
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             raise IngestError(f"{sidecar}: not valid YAML ({exc})") from exc
         if not isinstance(extra, dict):
