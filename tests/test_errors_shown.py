@@ -51,3 +51,16 @@ def test_the_ui_shows_one_line_and_logs_the_traceback(caplog):
     assert "disk on fire" not in replies[0] and "server log" in replies[0]
     assert INTERNAL_ERROR.split(";")[0] in replies[0]
     assert any(r.exc_info and "disk on fire" in str(r.exc_info[1]) for r in caplog.records)
+
+
+def test_an_error_reply_is_told_from_an_answer():
+    """What the bench counts as a failed answer: each kind of error line, and no answer."""
+    from procguide.answer.llm import LLMUnavailable
+    from procguide.answer.result import Answer
+    from procguide.guard import QuestionRejected
+    from procguide.ui.chat import _error_text, is_error_reply, to_markdown
+
+    for exc in (QuestionRejected("too long"), LLMUnavailable("down"), RuntimeError("boom")):
+        assert is_error_reply(_error_text(exc, "en"))
+    answer = Answer("q", "Under section 33 of the Procurement Act 2023, a contract may be reserved [1].", [], False)
+    assert not is_error_reply(to_markdown(answer))

@@ -277,7 +277,8 @@ def measure_size(n: int, settings: Settings, options: BenchOptions, cache: Cache
         advance(1)
     calls.remove()
     latency = {name: summary(values) for name, values in times.items()}
-    raw_embed = {p: latency["raw_chroma"][p] + latency["embed_query"][p] for p in ("p50", "p95")}
+    # Per question, then the percentiles: the p95 of a sum is not the sum of the p95s.
+    raw_embed = summary([a + b for a, b in zip(times["raw_chroma"], times["embed_query"], strict=True)])
     ratios = {
         # Both are given the question's vector.
         "retrieval_over_raw": _ratio(latency["retrieval"], latency["raw_chroma"]),
@@ -523,6 +524,8 @@ def measure_users(settings: Settings, options: BenchOptions, cache: CachedEmbedd
 def _one_level(url: str, users: int, per_user: int, advance: Callable[[int], None]) -> dict[str, Any]:
     from gradio_client import Client
 
+    from procguide.ui.chat import is_error_reply
+
     with ThreadPoolExecutor(min(users, 16)) as pool:
         clients = list(pool.map(lambda _: Client(url, verbose=False), range(users)))
     barrier = threading.Barrier(users)
@@ -535,7 +538,8 @@ def _one_level(url: str, users: int, per_user: int, advance: Callable[[int], Non
             question = QUESTIONS[(u * per_user + j) % len(QUESTIONS)]
             started = time.perf_counter()
             try:
-                ok = bool(clients[u].predict(question, "auto", "today", api_name="/respond"))
+                reply = clients[u].predict(question, "auto", "today", api_name="/respond")
+                ok = bool(reply) and not is_error_reply(reply)
             except Exception:  # noqa: BLE001  (counted as an error, the run goes on)
                 ok = False
             with lock:

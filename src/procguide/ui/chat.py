@@ -94,6 +94,12 @@ def answering(assistant: Assistant, message: str, history: list[Any], nation: st
         yield shown("error", exc)
 
 
+def is_error_reply(reply: str) -> bool:
+    """Whether a `respond` reply is the one line an error gets (_error_text) rather than an answer."""
+    english = [escape_markdown(t(key)) for key in ("error.rejected", "error.internal", "error.llm_unreachable")]
+    return any(reply.startswith((text, f"**{text}**")) for text in english)
+
+
 def make_respond(assistant: Assistant):
     """The chat's answer as Markdown (sources listed under it, with their links), one question
     at a time, for scripts: the page's `respond` API. Yields (markdown, conversation)."""
