@@ -462,6 +462,7 @@ def measure_users(settings: Settings, options: BenchOptions, cache: CachedEmbedd
     from gradio_client import Client
 
     from procguide.index import Index
+    from procguide.ui.chat import is_error_reply  # imported before any CPU is counted
 
     work = options.out / "work" / "kb"
     shutil.rmtree(work, ignore_errors=True)
@@ -487,7 +488,7 @@ def measure_users(settings: Settings, options: BenchOptions, cache: CachedEmbedd
             per_user = max(options.questions_per_user, math.ceil(options.min_questions_per_level / users))
             advance = progress(f"users: {users} at once", users * per_user)
             server_before, client_before = served.cpu_s(), cpu_seconds()
-            level = _one_level(served.url, users, per_user, advance)
+            level = _one_level(served.url, users, per_user, advance, is_error_reply)
             if level["answers"]:
                 level["server_cpu_ms_per_answer"] = round(
                     (served.cpu_s() - server_before) * 1000 / level["answers"], 1)
@@ -521,10 +522,9 @@ def measure_users(settings: Settings, options: BenchOptions, cache: CachedEmbedd
     }
 
 
-def _one_level(url: str, users: int, per_user: int, advance: Callable[[int], None]) -> dict[str, Any]:
+def _one_level(url: str, users: int, per_user: int, advance: Callable[[int], None],
+               is_error: Callable[[str], bool]) -> dict[str, Any]:
     from gradio_client import Client
-
-    from procguide.ui.chat import is_error_reply
 
     with ThreadPoolExecutor(min(users, 16)) as pool:
         clients = list(pool.map(lambda _: Client(url, verbose=False), range(users)))
@@ -539,7 +539,7 @@ def _one_level(url: str, users: int, per_user: int, advance: Callable[[int], Non
             started = time.perf_counter()
             try:
                 reply = clients[u].predict(question, "auto", "today", api_name="/respond")
-                ok = bool(reply) and not is_error_reply(reply)
+                ok = bool(reply) and not is_error(reply)
             except Exception:  # noqa: BLE001  (counted as an error, the run goes on)
                 ok = False
             with lock:
