@@ -50,7 +50,11 @@ def test_the_numpy_encoder_gives_sentence_transformers_vectors(reference: np.nda
     assert np.abs(alone - reference[0]).max() < 1e-5
 
 
-def test_questions_and_small_batches_are_embedded_without_loading_torch(reference: np.ndarray) -> None:
+def test_questions_and_small_batches_are_embedded_without_loading_torch(
+        reference: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    from procguide import onnx_encoder
+
+    monkeypatch.setattr(onnx_encoder, "onnx_encoder", lambda *args: None)  # the fallback is the bulk engine
     bulk_calls: list[int] = []
 
     class Bulk:
@@ -117,3 +121,57 @@ def test_erf_is_exact_to_float32() -> None:
     x = np.linspace(-9, 9, 100_001, dtype=np.float32)
     want = np.array([exact(float(v)) for v in x])
     assert np.abs(erf(x) - want).max() < 5e-7
+
+
+@pytest.fixture(scope="module")
+def onnx_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One export for the module's tests, into a cache folder of its own."""
+    folder = tmp_path_factory.mktemp("xdg-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(folder))
+        from procguide.onnx_encoder import onnx_encoder
+
+        assert onnx_encoder(MODEL, NumpyEncoder(MODEL)) is not None
+    return folder
+
+
+def test_large_batches_run_on_onnx_runtime_with_the_models_vectors(
+        reference: np.ndarray, onnx_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from procguide import onnx_encoder as module
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(onnx_cache))
+    exported = module.export_path(MODEL)
+    assert exported.is_file() and exported.parent == onnx_cache / "procguide" / "onnx"
+    made = exported.stat().st_mtime_ns
+    fallbacks: list[int] = []
+    embedder = Embedder(MODEL, lambda: fallbacks.append(1))
+    assert embedder.bulk_engine == ""
+    vectors = np.asarray(embedder.embed_documents(TEXTS))  # over SMALL_BATCH: the bulk engine
+    assert embedder.bulk_engine == "onnxruntime" and fallbacks == []
+    assert np.abs(vectors - reference).max() < 1e-5
+    assert exported.stat().st_mtime_ns == made  # the export is reused, not made again
+
+
+def test_without_a_usable_export_large_batches_go_to_sentence_transformers(
+        onnx_cache: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from procguide import onnx_encoder as module
+
+    class Fallback:
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return NumpyEncoder(MODEL).embed_documents(texts)
+
+    def failing_export(*args: object) -> None:
+        raise ModuleNotFoundError("No module named 'onnx'")
+
+    # No export in the cache, and exporting fails (say, without the onnx package).
+    monkeypatch.setenv("XDG_CACHE_HOME", str(onnx_cache / "empty"))
+    monkeypatch.setattr(module, "export", failing_export)
+    embedder = Embedder(MODEL, Fallback)
+    assert len(embedder.embed_documents(TEXTS)) == len(TEXTS)
+    assert embedder.bulk_engine == "sentence-transformers"
+    assert "No module named 'onnx'" in caplog.text
+    # An export whose vectors disagree with the model's is not used either.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(onnx_cache))
+    monkeypatch.setattr(module, "TOLERANCE", -1.0)
+    assert module.onnx_encoder(MODEL, NumpyEncoder(MODEL)) is None
+    assert "differ from the model's" in caplog.text

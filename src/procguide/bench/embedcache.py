@@ -28,7 +28,7 @@ def model_description(name: str, model: Any) -> dict[str, Any]:
         info |= {"library": "procguide.index.HashingEmbeddings (a test stand-in, not a model)",
                  "normalised": True, "dimensions": 384}
         return info
-    for package in (name, "sentence-transformers", "langchain-huggingface", "torch"):
+    for package in (name, "onnxruntime", "sentence-transformers", "langchain-huggingface", "torch"):
         try:
             info[f"{package}_version"] = metadata.version(package)
         except metadata.PackageNotFoundError:
@@ -37,9 +37,11 @@ def model_description(name: str, model: Any) -> dict[str, Any]:
     info["model_path"] = str(getattr(model, "model_name", ""))
     encoder = getattr(model, "encoder", None)
     if encoder is not None:  # procguide.encoder.Embedder
+        bulk = model.bulk_engine or "not used yet"
         info["engines"] = (f"NumPy (procguide.encoder) for questions and batches of up to "
-                           f"{model.SMALL_BATCH}; sentence-transformers on torch for larger batches "
-                           "(ingest); the same vectors to 1e-5")
+                           f"{model.SMALL_BATCH}; for larger batches (ingest): {bulk} (ONNX Runtime "
+                           "on an export of the same weights, else sentence-transformers on torch); "
+                           "the same vectors to 1e-5")
         info |= {"normalised": encoder.normalise, "device": "cpu", "dimensions": encoder.dimensions,
                  "max_seq_length": encoder.max_length}
         return info

@@ -1,0 +1,144 @@
+"""The embedding model run by ONNX Runtime, for large batches (ingest, the bench's corpora).
+
+Measured on this project's 2-core machine (64 synthetic passages, 256 sentences, the shipped
+all-MiniLM-L6-v2): sentence-transformers on torch embeds 23 passages/s and 125 sentences/s with
+2 threads; ONNX Runtime, from the same weights, 36 and 254, giving the same vectors (1e-7 from
+`encoder.NumpyEncoder`). ONNX Runtime comes with chromadb.
+
+The ONNX file is exported once per machine and model from the packaged weights (torch's
+exporter, which needs the `onnx` package), into procguide's cache folder
+(`$XDG_CACHE_HOME/procguide/onnx`, else `~/.cache/procguide/onnx`): a few seconds, the first time
+something embeds a large batch. Before it is used, an export is checked against the NumPy encoder
+on a probe text; one that disagrees, or an export that fails, leaves large batches to
+sentence-transformers (`encoder.Embedder`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+# Bumped when the exported graph changes, so that older files are not reused.
+EXPORT_FORMAT = 1
+PROBE = "A probe sentence: the contracting authority may reserve the contract under section 33."
+TOLERANCE = 1e-4
+
+
+def cache_folder() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "procguide" / "onnx"
+
+
+def export_path(folder: str | Path) -> Path:
+    """Where the export of the model in `folder` lives: named by the folder and its weights' size
+    and time, so that new weights get a new file."""
+    weights = Path(folder) / "model.safetensors"
+    stat = weights.stat()
+    key = f"{EXPORT_FORMAT}|{Path(folder).resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    return cache_folder() / f"{Path(folder).name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.onnx"
+
+
+def export(folder: str | Path, target: Path, normalise: bool) -> None:
+    """Export the BERT encoder of a sentence-transformers folder, with mean pooling (and
+    normalisation when the model has it), to an ONNX file; written whole or not at all."""
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(folder), local_files_only=True).eval()
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, bert: Any):
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            tokens = self.bert(input_ids=input_ids, attention_mask=attention_mask,
+                               token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
+            pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, dim=1) if normalise else pooled
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    sample = torch.ones(2, 8, dtype=torch.long)
+    handle, scratch = tempfile.mkstemp(suffix=".onnx", dir=target.parent)
+    os.close(handle)
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the tracer's notes on the model's Python branches
+            torch.onnx.export(
+                Pooled(model), (sample, sample), scratch, input_names=["input_ids", "attention_mask"],
+                output_names=["vectors"], opset_version=17, dynamo=False,
+                dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
+                              "attention_mask": {0: "batch", 1: "tokens"}, "vectors": {0: "batch"}},
+            )
+        os.chmod(scratch, 0o644)
+        os.replace(scratch, target)  # another process exporting at once writes the same file
+    finally:
+        Path(scratch).unlink(missing_ok=True)
+
+
+class OnnxEncoder:
+    """`encode(texts)` like `encoder.NumpyEncoder`'s (same tokenizer, batches of texts of similar
+    length), run by an ONNX Runtime session on all the machine's cores."""
+
+    def __init__(self, path: Path, tokenizer: Any, dimensions: int, batch_size: int = 32):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # no warnings about the graph on every start
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.tokenizer = tokenizer
+        self.dimensions = dimensions
+        self.batch_size = batch_size
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch([t.strip() for t in texts])
+        length = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(texts), length), dtype=np.int64)
+        mask = np.zeros((len(texts), length), dtype=np.int64)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
+        return self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        out = np.empty((len(texts), self.dimensions), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start: start + self.batch_size]
+            out[chunk] = self._encode_batch([texts[i] for i in chunk])
+        return out
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(list(texts)).tolist()
+
+
+def onnx_encoder(folder: str | Path, reference: Any) -> OnnxEncoder | None:
+    """The ONNX Runtime encoder for the model in `folder`, exported first if need be, and checked
+    against `reference` (the NumPy encoder of the same folder); None, with the reason logged,
+    when it cannot be had."""
+    try:
+        path = export_path(folder)
+        if not path.is_file():
+            log.info("Exporting the embedding model to %s for ONNX Runtime", path)
+            export(folder, path, reference.normalise)
+        engine = OnnxEncoder(path, reference.tokenizer, reference.dimensions)
+        gap = float(np.abs(engine.encode([PROBE]) - reference.encode([PROBE])).max())
+    except Exception as exc:  # noqa: BLE001  (any failure: large batches go to sentence-transformers)
+        log.warning("ONNX Runtime is not used for large batches (%s: %s)", type(exc).__name__, exc)
+        return None
+    if gap > TOLERANCE:
+        log.warning("ONNX Runtime is not used: its vectors differ from the model's by %.2g", gap)
+        return None
+    return engine
