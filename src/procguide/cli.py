@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -25,6 +25,14 @@ app = typer.Typer(
 )
 console = Console()
 err = Console(stderr=True)
+
+def progress_bar() -> Any:
+    """The progress display of long commands: what is being done, a bar, done / total, time taken."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console)
+
 
 def failure(exc: Exception, code: int = 2) -> typer.Exit:
     """Print the error's message as one plain line (never as Rich markup) and return the exit to
@@ -62,8 +70,6 @@ def ingest(
     ] = False,
 ) -> None:
     """Bring the index in line with the documents: add new, replace changed, remove deleted."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from procguide.index import Index, IndexUnavailable
     from procguide.ingest import IngestError, discover, ingest_paths
     from procguide.ingest.pipeline import IngestProgress
@@ -75,8 +81,7 @@ def ingest(
     except IngestError as exc:
         raise failure(exc, 2) from exc
     index = Index(settings)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
+    with progress_bar() as progress:
         file_task = progress.add_task("Documents", total=len(files))
         embed_task = progress.add_task("Passages embedded", total=0)
 
@@ -261,8 +266,6 @@ def calibrate(
     weights in use and the hashes of the questions and knowledge base, to evals/calibration.json."""
     from dataclasses import asdict
 
-    from rich.progress import Progress
-
     from procguide.answer.calibration import Calibration, load_calibration, save_calibration
     from procguide.assistant import Assistant
     from procguide.evaluation.calibrate import calibration_set, cross_validate, made_on, observe
@@ -278,7 +281,7 @@ def calibrate(
     console.print(f"{len(items)} dev questions ({styled} scenario-style or colloquial, "
                   f"{sum(q.abstain for q in items)} to decline)")
     assistant = Assistant(settings, calibration=current)
-    with Progress(console=console) as progress:
+    with progress_bar() as progress:
         task = progress.add_task("Gathering evidence", total=len(items))
         observations = observe(assistant, items, lambda: progress.advance(task))
     result = cross_validate(observations, folds)
@@ -334,7 +337,6 @@ def tune(
 ) -> None:
     """Score variants of the weights on the dev split, each question read and embedded once."""
     import yaml
-    from rich.progress import Progress
 
     from procguide import yamlfile
     from procguide.assistant import Assistant
@@ -355,7 +357,7 @@ def tune(
         raise typer.Exit(2) from exc
     settings = settings_or_exit()
     config = EvalConfig.load(Path("evals/config.yaml"))
-    with Progress(console=console) as progress:
+    with progress_bar() as progress:
         task = progress.add_task("Variants", total=len(chosen))
         results = sweep(Assistant(settings), items, chosen, support_checker(settings, config), config.k,
                         lambda name: progress.advance(task))
@@ -416,7 +418,6 @@ def eval_(
     ] = None,
 ) -> None:
     """Run the eval suite (or score saved answers) and write report.json, report.md, metrics.png."""
-    from rich.progress import Progress
 
     from procguide.evaluation.config import Bounds, EvalConfig, parse_bound_options
     from procguide.evaluation.questions import QuestionFileError, load_questions, select_split
@@ -435,7 +436,7 @@ def eval_(
     if k is not None:
         cfg.k = k
     systems = ["procguide"] + (cfg.baselines if baselines and answers is None else [])
-    with Progress(console=console) as progress:
+    with progress_bar() as progress:
         tasks = {name: progress.add_task(f"Answering ({name})", total=len(items)) for name in systems}
         if answers is not None:
             progress.update(tasks["procguide"], description="Scoring saved answers", completed=len(items))
@@ -672,8 +673,6 @@ def training_pack(
     """Run every scenario of a session through the assistant and write the session pack: each
     scenario with a space for the team's answer, the assistant's cited answer and sources, the
     expected provisions and the discussion points."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from procguide.evaluation.questions import QuestionFileError
     from procguide.index import IndexUnavailable
     from procguide.training import meets_expectation, resolve_session, run_scenario, session_pack
@@ -692,8 +691,7 @@ def training_pack(
         assistant = _assistant(settings)
         if not assistant.index.count():
             raise failure(ValueError("The index is empty: run `procguide ingest` first."))
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=console) as progress:
+        with progress_bar() as progress:
             task = progress.add_task("Scenarios", total=len(chosen.scenarios))
             for scenario in chosen.scenarios:
                 try:

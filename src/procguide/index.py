@@ -37,7 +37,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -287,8 +286,11 @@ def reopen_client(settings: Settings) -> None:
 
 
 class Index:
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, embeddings: Any = None):
+        """`embeddings`: what embeds for this index (the bench's vector cache); by default the
+        configured model, loaded on first use."""
         self.settings = settings
+        self._embeddings = embeddings
         self._lock = threading.RLock()
         self._lock_depth = 0
         self._collection: Any = None
@@ -298,9 +300,11 @@ class Index:
         self._pin = threading.local()  # the corpus a question in this thread holds (see pinned)
 
     # --- model ---------------------------------------------------------------------------------
-    @cached_property
+    @property
     def embeddings(self) -> Any:
-        return load_embeddings(self.settings.embedding_model)
+        if self._embeddings is None:
+            self._embeddings = load_embeddings(self.settings.embedding_model)
+        return self._embeddings
 
     def embed_query(self, text: str) -> np.ndarray:
         return np.asarray(self.embeddings.embed_query(text), dtype=np.float32)

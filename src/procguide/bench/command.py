@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from procguide.bench.options import DEFAULTS, BenchOptions
+
 
 def _numbers(value: str, option: str) -> tuple[int, ...]:
     try:
@@ -21,23 +23,22 @@ def _numbers(value: str, option: str) -> tuple[int, ...]:
 
 
 def bench(
-    sizes: Annotated[str, typer.Option(help="Corpus sizes in passages, comma-separated (1k = 1000)")] = "1000,10000,100000",
-    queries: Annotated[int, typer.Option(min=1, help="Questions asked per size")] = 120,
+    sizes: Annotated[str, typer.Option(help="Corpus sizes in passages, comma-separated (1k = 1000)")] = ",".join(map(str, DEFAULTS.sizes)),
+    queries: Annotated[int, typer.Option(min=1, help="Questions asked per size")] = DEFAULTS.queries,
     large_queries: Annotated[int, typer.Option(
-        min=1, help="Questions asked at sizes of 50,000 passages or more (full asks are slow there)")] = 30,
+        min=1, help=f"Questions asked at sizes of {DEFAULTS.large_from:,} passages or more")] = DEFAULTS.large_queries,
     users: Annotated[str, typer.Option(
-        help="Simultaneous users through the served UI, comma-separated; '' skips it")] = "1,4,16,50",
-    questions_per_user: Annotated[int, typer.Option(min=1, help="Questions each user asks")] = 3,
-    cold: Annotated[bool, typer.Option(help="Time a cold `procguide ask` process per size")] = True,
-    out: Annotated[Path, typer.Option(help="Folder for bench.json, bench.md, bench.png and the vector cache")] = Path("bench-out"),
-    seed: Annotated[int, typer.Option(help="Seed of the synthetic corpus")] = 2024,
-    keep_work: Annotated[bool, typer.Option(help="Keep each size's store and notes under OUT/work")] = False,
+        help="Simultaneous users through the served UI, comma-separated; '' skips it")] = ",".join(map(str, DEFAULTS.users)),
+    questions_per_user: Annotated[int, typer.Option(min=1, help="Questions each user asks")] = DEFAULTS.questions_per_user,
+    cold: Annotated[bool, typer.Option(help="Time a cold `procguide ask` process per size")] = DEFAULTS.cold_start,
+    out: Annotated[Path, typer.Option(help="Folder for bench.json, bench.md, bench.png and the vector cache")] = DEFAULTS.out,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic corpus")] = DEFAULTS.seed,
+    keep_work: Annotated[bool, typer.Option(help="Keep each size's store and notes under OUT/work")] = DEFAULTS.keep_work,
     quick: Annotated[bool, typer.Option(
         help="A short run: 1,000 passages, 20 questions, 1 and 4 users asking 2 each")] = False,
 ) -> None:
     """Measure latency (raw Chroma query, retrieval, full ask), ingest rate, memory and cold start
     at each corpus size, and users at once through the UI; write OUT/bench.json, bench.md, bench.png."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
     from procguide.bench.report import (
@@ -47,8 +48,8 @@ def bench(
         size_rows,
         user_rows,
     )
-    from procguide.bench.run import BenchOptions, run_bench
-    from procguide.cli import console, failure, settings_or_exit
+    from procguide.bench.run import run_bench
+    from procguide.cli import console, failure, progress_bar, settings_or_exit
 
     options = BenchOptions(
         sizes=_numbers(sizes, "--sizes"), queries=queries, large_queries=large_queries,
@@ -60,8 +61,7 @@ def bench(
         options.sizes, options.queries, options.users = (1000,), 20, (1, 4)
         options.questions_per_user, options.min_questions_per_level = 2, 4
     settings = settings_or_exit()
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
+    with progress_bar() as progress:
 
         def start(description: str, total: int | None):
             task = progress.add_task(description, total=total)

@@ -22,7 +22,6 @@ from pathlib import Path
 
 from procguide import provisions as prov
 
-DEFAULT_SEED = 2024
 PASSAGES_PER_DOCUMENT = 50
 MAX_PASSAGE_CHARS = 1000  # under the splitter's 1200, so each section is exactly one passage
 

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from procguide.bench.probes import versions
+
 
 def model_description(name: str, model: Any) -> dict[str, Any]:
     """How the vectors are made: model, package and library versions, dimensions, normalisation."""
@@ -28,11 +30,7 @@ def model_description(name: str, model: Any) -> dict[str, Any]:
         info |= {"library": "procguide.index.HashingEmbeddings (a test stand-in, not a model)",
                  "normalised": True, "dimensions": 384}
         return info
-    for package in (name, "onnxruntime", "sentence-transformers", "langchain-huggingface", "torch"):
-        try:
-            info[f"{package}_version"] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            pass
+    info |= versions(name, "onnxruntime", "sentence-transformers", "langchain-huggingface", "torch")
     info["library"] = f"{type(model).__module__}.{type(model).__name__}"
     info["model_path"] = str(getattr(model, "model_name", ""))
     encoder = getattr(model, "encoder", None)
@@ -77,8 +75,6 @@ class CachedEmbeddings:
         self._db = sqlite3.connect(self.path, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
-        # The model's own work over the cache's life: vectors it made and the seconds it took.
-        self._db.execute("CREATE TABLE IF NOT EXISTS stats (name TEXT PRIMARY KEY, value REAL NOT NULL)")
         self._db.commit()
         self._lock = threading.Lock()
         self.hits = 0
@@ -104,8 +100,7 @@ class CachedEmbeddings:
             by_key = dict(zip(keys, texts, strict=True))
             started = time.perf_counter()
             vectors = self.model.embed_documents([by_key[k] for k in missing])
-            seconds = time.perf_counter() - started
-            self.model_seconds += seconds
+            self.model_seconds += time.perf_counter() - started
             rows = []
             for key, vector in zip(missing, vectors, strict=True):
                 array = np.asarray(vector, dtype=np.float32)
@@ -113,11 +108,6 @@ class CachedEmbeddings:
                 rows.append((key, array.tobytes()))
             with self._lock:
                 self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
-                for name, value in (("model_vectors", len(rows)), ("model_seconds", seconds)):
-                    self._db.execute(
-                        "INSERT INTO stats VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + ?",
-                        (name, value, value),
-                    )
                 self._db.commit()
         self.misses += len(missing)
         self.hits += len(keys) - len(missing)
@@ -125,12 +115,6 @@ class CachedEmbeddings:
 
     def embed_query(self, text: str) -> list[float]:
         return self.model.embed_query(text)
-
-    def model_rate(self) -> tuple[int, float]:
-        """(vectors the model has made for this cache, seconds it took), over the cache's life."""
-        with self._lock:
-            stats = dict(self._db.execute("SELECT name, value FROM stats").fetchall())
-        return int(stats.get("model_vectors", 0)), float(stats.get("model_seconds", 0.0))
 
     def __len__(self) -> int:
         with self._lock:

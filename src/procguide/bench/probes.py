@@ -85,6 +85,17 @@ def cpu_seconds(pid: int | str = "self") -> float:
         return usage.ru_utime + usage.ru_stime
 
 
+def versions(*packages: str) -> dict[str, str]:
+    """{'<package>_version': version} for each package installed."""
+    found = {}
+    for package in packages:
+        try:
+            found[f"{package}_version"] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
+
+
 def machine() -> dict[str, Any]:
     """What the numbers were measured on."""
     cpu = platform.processor() or platform.machine()
@@ -109,12 +120,8 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "load_average_at_start": load_average(),
     }
-    for package in ("chromadb", "torch", "sentence-transformers", "numpy", "bm25s", "gradio",
-                    "gradio_client"):
-        try:
-            info[f"{package}_version"] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            pass
+    # The model's own libraries are with the embeddings (embedcache.model_description).
+    info |= versions("chromadb", "numpy", "bm25s", "gradio", "gradio_client")
     if "torch" in sys.modules:
         info["torch_threads"] = sys.modules["torch"].get_num_threads()
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OMP_WAIT_POLICY"):

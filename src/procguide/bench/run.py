@@ -34,6 +34,7 @@ from procguide import provisions as prov
 from procguide.answer.sentences import passage_sentences
 from procguide.bench import corpus
 from procguide.bench.embedcache import CachedEmbeddings, embed_rate, model_description
+from procguide.bench.options import BenchOptions
 from procguide.bench.probes import (
     ChromaCalls,
     cpu_seconds,
@@ -90,31 +91,11 @@ QUESTIONS: tuple[str, ...] = (
     "Can a contract be reserved for a co-operative under the Procurement Act 2023?",
 )
 COLD_QUESTION = QUESTIONS[0]
-# Passages per store: the shipped notes first, then synthetic notes up to the size.
-DEFAULT_SIZES = (1_000, 10_000, 100_000)
-DEFAULT_USERS = (1, 4, 16, 50)
-
 ProgressStart = Callable[[str, int | None], Callable[[int], None]]
 
 
 def _no_progress(description: str, total: int | None) -> Callable[[int], None]:
     return lambda n: None
-
-
-@dataclass
-class BenchOptions:
-    sizes: tuple[int, ...] = DEFAULT_SIZES
-    queries: int = 120  # questions per size (cycling through QUESTIONS)
-    large_queries: int = 30  # questions at sizes of `large_from` passages or more
-    large_from: int = 50_000
-    users: tuple[int, ...] = DEFAULT_USERS  # simultaneous users through the UI; () skips it
-    questions_per_user: int = 3
-    min_questions_per_level: int = 12  # so 1 user asks enough for a throughput
-    cold_start: bool = True
-    out: Path = Path("bench-out")
-    seed: int = corpus.DEFAULT_SEED
-    keep_work: bool = False
-    command: str = ""
 
 
 @dataclass(frozen=True)
@@ -194,8 +175,7 @@ def measure_size(n: int, settings: Settings, options: BenchOptions, cache: Cache
 
     # 1. Ingest: the shipped notes, then synthetic notes up to n passages, each through
     # ingest_paths, with passage vectors from the cache.
-    writer = Index(s)
-    writer.embeddings = cache  # the cached_property's slot: this Index embeds through the cache
+    writer = Index(s, embeddings=cache)  # this Index embeds through the cache
     hits, misses, model_s = cache.hits, cache.misses, cache.model_seconds
     advance = progress(f"{n:,}: ingesting", n)
     shipped, shipped_s = _ingest(writer, [s.knowledge_dir], s, advance)
@@ -468,8 +448,7 @@ def measure_users(settings: Settings, options: BenchOptions, cache: CachedEmbedd
     shutil.rmtree(work, ignore_errors=True)
     s = size_settings(settings, work / "store", "kb").model_copy(update={"auth": None})
     _fresh_store(s)
-    writer = Index(s)
-    writer.embeddings = cache
+    writer = Index(s, embeddings=cache)
     _ingest(writer, [s.knowledge_dir], s, lambda n: None)
     kb_passages = writer.count()
     del writer
