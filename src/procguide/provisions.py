@@ -129,6 +129,7 @@ class _Catalogue(Mapping[str, Instrument]):
     def use(self, path: Path) -> None:
         self.path, self._items = Path(path), None
         _alias_patterns.cache_clear()
+        alias_spans.cache_clear()
 
     def __getitem__(self, key: str) -> Instrument:
         return self._load()[key]
@@ -283,14 +284,17 @@ def _alias_hits(text: str) -> list[tuple[str, int]]:
     return hits
 
 
-def alias_spans(text: str) -> list[tuple[str, int, int]]:
-    """Every mention of a known instrument: (instrument id, start, end)."""
+@lru_cache(maxsize=16_384)
+def alias_spans(text: str) -> tuple[tuple[str, int, int], ...]:
+    """Every mention of a known instrument: (instrument id, start, end). Kept for the texts seen
+    most recently: answering reads the same passages' sentences again and again, and each reading
+    runs every alias's pattern over the text."""
     low = text.lower()
-    return sorted(
+    return tuple(sorted(
         ((inst_id, m.start(), m.end()) for inst_id, pattern in _alias_patterns()
          for m in pattern.finditer(low)),
         key=lambda h: h[1],
-    )
+    ))
 
 
 def without_other_instruments(text: str, keep: set[str]) -> str:

@@ -1,15 +1,16 @@
 """`procguide bench`: latency, ingest rate, memory and cold start at 1k, 10k and 100k passages,
 and many users at once through the served UI. run.py says what is measured and how, corpus.py
-makes the synthetic notes, embedcache.py keeps vectors between runs, report.py writes the files.
+makes the synthetic notes, embedcache.py keeps vectors between runs, report.py writes the files,
+options.py holds the options and their defaults, probes.py reads the machine and processes.
 
 bench.json holds:
 
-- machine: cpu, cores, cores_usable, ram_gb, os, python, torch_threads, library versions, and the
-  load average at the start and end (the machine may be shared).
+- machine: cpu, cores, cores_usable, ram_gb, os, python, torch_threads, thread settings, library
+  versions, and the load average at the start and end (the machine may be shared).
 - code: the commit measured and the files changed from it.
 - settings: k, store (embedded or the server's address), batch sizes, answerer.
-- embeddings: how the vectors were made (model, package and library versions, dimensions,
-  normalised, device), the cache file and key, what is cached, the model's rate on passages,
+- embeddings: how the vectors were made (model, package and library versions, the engines,
+  dimensions, normalised, device), the cache file and key, what is cached, the model's rate on passages,
   cache hits and misses.
 - corpus: the generator, seed and passages per document.
 - sizes: per corpus size, passages (shipped and synthetic); ingest (seconds, passages_per_s,
