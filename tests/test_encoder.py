@@ -54,7 +54,7 @@ def test_questions_and_small_batches_are_embedded_without_loading_torch(
         reference: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
     from procguide import onnx_encoder
 
-    monkeypatch.setattr(onnx_encoder, "onnx_encoder", lambda *args: None)  # the fallback is the bulk engine
+    monkeypatch.setattr(onnx_encoder, "onnx_encoder", lambda *args, **kwargs: None)  # NumPy and the fallback
     bulk_calls: list[int] = []
 
     class Bulk:
@@ -145,9 +145,9 @@ def test_large_batches_run_on_onnx_runtime_with_the_models_vectors(
     made = exported.stat().st_mtime_ns
     fallbacks: list[int] = []
     embedder = Embedder(MODEL, lambda: fallbacks.append(1))
-    assert embedder.bulk_engine == ""
+    assert embedder.engines() == {"questions": "", "batches": ""}
     vectors = np.asarray(embedder.embed_documents(TEXTS))  # over SMALL_BATCH: the bulk engine
-    assert embedder.bulk_engine == "onnxruntime" and fallbacks == []
+    assert embedder.engines()["batches"] == "onnxruntime" and fallbacks == []
     assert np.abs(vectors - reference).max() < 1e-5
     assert exported.stat().st_mtime_ns == made  # the export is reused, not made again
 
@@ -168,10 +168,35 @@ def test_without_a_usable_export_large_batches_go_to_sentence_transformers(
     monkeypatch.setattr(module, "export", failing_export)
     embedder = Embedder(MODEL, Fallback)
     assert len(embedder.embed_documents(TEXTS)) == len(TEXTS)
-    assert embedder.bulk_engine == "sentence-transformers"
+    assert embedder.engines()["batches"] == "sentence-transformers"
     assert "No module named 'onnx'" in caplog.text
     # An export whose vectors disagree with the model's is not used either.
     monkeypatch.setenv("XDG_CACHE_HOME", str(onnx_cache))
     monkeypatch.setattr(module, "TOLERANCE", -1.0)
     assert module.onnx_encoder(MODEL, NumpyEncoder(MODEL)) is None
     assert "differ from the model's" in caplog.text
+
+
+def test_questions_run_on_onnx_runtime_once_the_export_exists_and_never_make_it(
+        reference: np.ndarray, onnx_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from procguide import onnx_encoder as module
+
+    made: list[object] = []
+    monkeypatch.setattr(module, "export", lambda *args: made.append(args))
+    # No export on the machine: questions go to NumPy, and asking does not make one (torch).
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    embedder = Embedder(MODEL, lambda: None)
+    assert np.abs(np.asarray(embedder.embed_query(TEXTS[0])) - reference[0]).max() < 1e-5
+    assert embedder.engines()["questions"] == "numpy" and made == []
+    # With the export ingest made: ONNX Runtime, one thread, the same vectors.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(onnx_cache))
+    embedder = Embedder(MODEL, lambda: None)
+    queries = np.asarray([embedder.embed_query(t) for t in TEXTS])
+    assert embedder.engines() == {"questions": "onnxruntime", "batches": ""}
+    assert embedder.small().session.get_session_options().intra_op_num_threads == 1
+    assert np.abs(queries - reference).max() < 1e-5
+    # The export was checked against the probe's vector kept beside it: no NumPy weights loaded.
+    assert module.export_path(MODEL).with_suffix(".probe.npy").is_file()
+    assert "w" not in vars(embedder.encoder)
+    small = np.asarray(embedder.embed_documents(TEXTS[:3]))
+    assert np.abs(small - reference[:3]).max() < 1e-5 and embedder.engines()["batches"] == ""

@@ -1,16 +1,19 @@
-"""The embedding model run by ONNX Runtime, for large batches (ingest, the bench's corpora).
+"""The embedding model run by ONNX Runtime: ingest's batches on every core and, once the model is
+exported, questions on one thread each (`encoder.Embedder` chooses).
 
-Measured on this project's 2-core machine (64 synthetic passages, 256 sentences, the shipped
-all-MiniLM-L6-v2): sentence-transformers on torch embeds 23 passages/s and 125 sentences/s with
-2 threads; ONNX Runtime, from the same weights, 36 and 254, giving the same vectors (1e-7 from
-`encoder.NumpyEncoder`). ONNX Runtime comes with chromadb.
+Measured on this project's 2-core machine with the shipped all-MiniLM-L6-v2: on 64 synthetic
+passages and 256 sentences, sentence-transformers on torch (2 threads) embedded 23 passages/s and
+125 sentences/s, ONNX Runtime 36 and 254; 60 dev questions were answered at 38-39 ms of CPU each
+with questions embedded by the NumPy encoder, 26 ms with ONNX Runtime. The vectors agree with the
+NumPy encoder's to 2e-7. ONNX Runtime comes with chromadb.
 
-The ONNX file is exported once per machine and model from the packaged weights (torch's
-exporter, which needs the `onnx` package), into procguide's cache folder
-(`$XDG_CACHE_HOME/procguide/onnx`, else `~/.cache/procguide/onnx`): a few seconds, the first time
-something embeds a large batch. Before it is used, an export is checked against the NumPy encoder
-on a probe text; one that disagrees, or an export that fails, leaves large batches to
-sentence-transformers (`encoder.Embedder`).
+The ONNX file is exported once per machine and model from the packaged weights (torch's exporter,
+which needs the `onnx` package), into procguide's cache folder (`$XDG_CACHE_HOME/procguide/onnx`,
+else `~/.cache/procguide/onnx`): about 5 s, the first time something embeds a large batch (ingest).
+Each process checks the export on a probe text against the NumPy encoder's vector for it (kept
+beside the export, so the check need not load the NumPy weights). An export that disagrees, or
+that cannot be made, leaves questions to the NumPy encoder and large batches to
+sentence-transformers.
 """
 
 from __future__ import annotations
@@ -88,13 +91,16 @@ def export(folder: str | Path, target: Path, normalise: bool) -> None:
 
 class OnnxEncoder:
     """`encode(texts)` like `encoder.NumpyEncoder`'s (same tokenizer, batches of texts of similar
-    length), run by an ONNX Runtime session on all the machine's cores."""
+    length), run by an ONNX Runtime session on `threads` threads (all the machine's cores when
+    None). With one thread, a call runs on the caller's thread, so questions answered at once
+    embed side by side (ONNX Runtime's sessions take concurrent calls)."""
 
-    def __init__(self, path: Path, tokenizer: Any, dimensions: int, batch_size: int = 32):
+    def __init__(self, path: Path, tokenizer: Any, dimensions: int, batch_size: int = 32,
+                 threads: int | None = None):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = os.cpu_count() or 1
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # no warnings about the graph on every start
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
@@ -124,19 +130,41 @@ class OnnxEncoder:
         return self.encode(list(texts)).tolist()
 
 
-def onnx_encoder(folder: str | Path, reference: Any) -> OnnxEncoder | None:
-    """The ONNX Runtime encoder for the model in `folder`, exported first if need be, and checked
-    against `reference` (the NumPy encoder of the same folder); None, with the reason logged,
-    when it cannot be had."""
+def probe_vector(path: Path, reference: Any) -> np.ndarray:
+    """The reference encoder's vector for PROBE, kept beside the export the first time, so that a
+    process checking the export need not load the NumPy encoder's weights."""
+    kept = path.with_suffix(".probe.npy")
+    try:
+        vector = np.load(kept)
+        if vector.shape == (1, reference.dimensions):
+            return vector
+    except (OSError, ValueError):
+        pass
+    vector = reference.encode([PROBE])
+    handle, scratch = tempfile.mkstemp(suffix=".npy", dir=path.parent)
+    with os.fdopen(handle, "wb") as out:
+        np.save(out, vector)
+    os.chmod(scratch, 0o644)
+    os.replace(scratch, kept)
+    return vector
+
+
+def onnx_encoder(folder: str | Path, reference: Any, threads: int | None = None,
+                 make: bool = True) -> OnnxEncoder | None:
+    """The ONNX Runtime encoder for the model in `folder` on `threads` threads, exported first if
+    need be and `make` allows, and checked against `reference` (the NumPy encoder of the same
+    folder); None, with the reason logged, when it cannot be had."""
     try:
         path = export_path(folder)
         if not path.is_file():
+            if not make:
+                return None
             log.info("Exporting the embedding model to %s for ONNX Runtime", path)
             export(folder, path, reference.normalise)
-        engine = OnnxEncoder(path, reference.tokenizer, reference.dimensions)
-        gap = float(np.abs(engine.encode([PROBE]) - reference.encode([PROBE])).max())
-    except Exception as exc:  # noqa: BLE001  (any failure: large batches go to sentence-transformers)
-        log.warning("ONNX Runtime is not used for large batches (%s: %s)", type(exc).__name__, exc)
+        engine = OnnxEncoder(path, reference.tokenizer, reference.dimensions, threads=threads)
+        gap = float(np.abs(engine.encode([PROBE]) - probe_vector(path, reference)).max())
+    except Exception as exc:  # noqa: BLE001  (any failure: the caller's other engine is used)
+        log.warning("ONNX Runtime is not used (%s: %s)", type(exc).__name__, exc)
         return None
     if gap > TOLERANCE:
         log.warning("ONNX Runtime is not used: its vectors differ from the model's by %.2g", gap)

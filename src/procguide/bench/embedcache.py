@@ -35,11 +35,12 @@ def model_description(name: str, model: Any) -> dict[str, Any]:
     info["model_path"] = str(getattr(model, "model_name", ""))
     encoder = getattr(model, "encoder", None)
     if encoder is not None:  # procguide.encoder.Embedder
-        bulk = model.bulk_engine or "not used yet"
-        info["engines"] = (f"NumPy (procguide.encoder) for questions and batches of up to "
-                           f"{model.SMALL_BATCH}; for larger batches (ingest): {bulk} (ONNX Runtime "
-                           "on an export of the same weights, else sentence-transformers on torch); "
-                           "the same vectors to 1e-5")
+        engines = model.engines()
+        info["engines"] = (
+            f"questions and batches of up to {model.SMALL_BATCH}: {engines['questions'] or 'not used yet'} "
+            "(ONNX Runtime on one thread when the model's export is on the machine, else NumPy); "
+            f"larger batches (ingest): {engines['batches'] or 'not used yet'} (ONNX Runtime on every "
+            "core, else sentence-transformers on torch); the same vectors to 1e-5 (procguide.encoder)")
         info |= {"normalised": encoder.normalise, "device": "cpu", "dimensions": encoder.dimensions,
                  "max_seq_length": encoder.max_length}
         return info
