@@ -66,7 +66,47 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     return 0.5 * x * (1.0 + erf(x * np.float32(1 / np.sqrt(2))))
 
 
-class NumpyEncoder:
+class BatchEncoder:
+    """What the engines share: the model's tokenizer, texts embedded in batches of similar length
+    (little padding computed), and the LangChain-style methods. A subclass sets `tokenizer`,
+    `dimensions` and `batch_size` and runs the model in `_run(ids, mask)`."""
+
+    tokenizer: Any
+    dimensions: int
+    batch_size: int
+
+    def _run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _tokens(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids and attention mask (int64), padded to the longest text. sentence-transformers
+        strips each text before tokenising."""
+        encodings = self.tokenizer.encode_batch([t.strip() for t in texts])
+        length = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(texts), length), dtype=np.int64)
+        mask = np.zeros((len(texts), length), dtype=np.int64)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
+        return ids, mask
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Vectors for texts, in their order."""
+        out = np.empty((len(texts), self.dimensions), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start: start + self.batch_size]
+            out[chunk] = self._run(*self._tokens([texts[i] for i in chunk]))
+        return out
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(list(texts)).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0].tolist()
+
+
+class NumpyEncoder(BatchEncoder):
     """A LangChain-style embeddings object (embed_documents, embed_query) for a BERT
     sentence-transformers model folder."""
 
@@ -135,21 +175,15 @@ class NumpyEncoder:
 
     # -- the forward pass ---------------------------------------------------------------------
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        # sentence-transformers strips each text before tokenising.
-        encodings = self.tokenizer.encode_batch([t.strip() for t in texts])
-        length = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(texts), length), dtype=np.int64)
-        mask = np.zeros((len(texts), length), dtype=np.float32)
-        for row, encoding in enumerate(encodings):
-            ids[row, : len(encoding.ids)] = encoding.ids
-            mask[row, : len(encoding.ids)] = 1.0
+    def _run(self, ids: np.ndarray, mask_ids: np.ndarray) -> np.ndarray:
+        mask = mask_ids.astype(np.float32)
+        length = ids.shape[1]
         w = self.w
         x = (w["embeddings.word_embeddings.weight"][ids]
              + w["embeddings.position_embeddings.weight"][:length]
              + w["embeddings.token_type_embeddings.weight"][0])
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self.eps)
-        batch, hidden = len(texts), x.shape[-1]
+        batch, hidden = ids.shape[0], x.shape[-1]
         size = hidden // self.heads
         # Padding may not be attended to: a large negative bias before the softmax.
         bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]
@@ -178,24 +212,6 @@ class NumpyEncoder:
         if self.normalise:
             pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
         return pooled.astype(np.float32)
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """Vectors for texts, in their order; batches are formed from texts of similar length so
-        that little padding is computed."""
-        if not texts:
-            return np.zeros((0, self.dimensions), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.empty((len(texts), self.dimensions), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start: start + self.batch_size]
-            out[chunk] = self._encode_batch([texts[i] for i in chunk])
-        return out
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.encode(list(texts)).tolist()
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.encode([text])[0].tolist()
 
 
 class Embedder:

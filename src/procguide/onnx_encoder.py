@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from procguide.encoder import BatchEncoder
+
 log = logging.getLogger(__name__)
 
 # Bumped when the exported graph changes, so that older files are not reused.
@@ -89,7 +91,7 @@ def export(folder: str | Path, target: Path, normalise: bool) -> None:
         Path(scratch).unlink(missing_ok=True)
 
 
-class OnnxEncoder:
+class OnnxEncoder(BatchEncoder):
     """`encode(texts)` like `encoder.NumpyEncoder`'s (same tokenizer, batches of texts of similar
     length), run by an ONNX Runtime session on `threads` threads (all the machine's cores when
     None). With one thread, a call runs on the caller's thread, so questions answered at once
@@ -108,26 +110,8 @@ class OnnxEncoder:
         self.dimensions = dimensions
         self.batch_size = batch_size
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self.tokenizer.encode_batch([t.strip() for t in texts])
-        length = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(texts), length), dtype=np.int64)
-        mask = np.zeros((len(texts), length), dtype=np.int64)
-        for row, encoding in enumerate(encodings):
-            ids[row, : len(encoding.ids)] = encoding.ids
-            mask[row, : len(encoding.ids)] = 1
+    def _run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
-
-    def encode(self, texts: list[str]) -> np.ndarray:
-        out = np.empty((len(texts), self.dimensions), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start: start + self.batch_size]
-            out[chunk] = self._encode_batch([texts[i] for i in chunk])
-        return out
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.encode(list(texts)).tolist()
 
 
 def probe_vector(path: Path, reference: Any) -> np.ndarray:
