@@ -466,14 +466,8 @@ def measure_users(settings: Settings, options: BenchOptions, cache: CachedEmbedd
         for users in options.users:
             per_user = max(options.questions_per_user, math.ceil(options.min_questions_per_level / users))
             advance = progress(f"users: {users} at once", users * per_user)
-            server_before, client_before = served.cpu_s(), cpu_seconds()
-            level = _one_level(served.url, users, per_user, advance, is_error_reply)
-            if level["answers"]:
-                level["server_cpu_ms_per_answer"] = round(
-                    (served.cpu_s() - server_before) * 1000 / level["answers"], 1)
-                level["client_cpu_ms_per_answer"] = round(
-                    (cpu_seconds() - client_before) * 1000 / level["answers"], 1)
-            levels.append(level)
+            levels.append(_one_level(served.url, users, per_user, advance, is_error_reply,
+                                     lambda: (served.cpu_s(), cpu_seconds())))
     finally:
         served.close()
         if options.keep_work:
@@ -524,7 +518,10 @@ def user_client(url: str) -> Any:
 
 
 def _one_level(url: str, users: int, per_user: int, advance: Callable[[int], None],
-               is_error: Callable[[str], bool]) -> dict[str, Any]:
+               is_error: Callable[[str], bool], cpu: Callable[[], tuple[float, float]]) -> dict[str, Any]:
+    """`users` users asking `per_user` questions each, all starting together; `cpu()` gives the
+    (server, clients) CPU seconds so far, read once the clients are made (making one fetches the
+    page's config, which is not answering) and again when the last answer is in."""
     with ThreadPoolExecutor(min(users, 16)) as pool:
         clients = list(pool.map(lambda _: user_client(url), range(users)))
     barrier = threading.Barrier(users)
@@ -546,10 +543,12 @@ def _one_level(url: str, users: int, per_user: int, advance: Callable[[int], Non
             advance(1)
 
     threads = [threading.Thread(target=user, args=(u,), daemon=True) for u in range(users)]
+    server_before, clients_before = cpu()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    server_after, clients_after = cpu()
     for client in clients:
         with contextlib.suppress(Exception):
             client.close()
@@ -566,6 +565,9 @@ def _one_level(url: str, users: int, per_user: int, advance: Callable[[int], Non
         "p95_ms": lat["p95"],
         "max_ms": lat["max"],
         "answers_per_s": round(len(done) / wall, 3) if wall else 0.0,
+        **({"server_cpu_ms_per_answer": round((server_after - server_before) * 1000 / len(done), 1),
+            "client_cpu_ms_per_answer": round((clients_after - clients_before) * 1000 / len(done), 1)}
+           if done else {}),
     }
 
 
