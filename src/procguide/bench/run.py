@@ -643,6 +643,9 @@ def run_bench(settings: Settings, options: BenchOptions,
     if options.users:
         say(f"Users at once: {', '.join(map(str, options.users))}")
         result["concurrency"] = measure_users(settings, options, cache, progress)
+    # The engines as used: the question engine is chosen on the first question.
+    if "engines" in result["embeddings"]:
+        result["embeddings"]["engines"] = model_description(settings.embedding_model, model)["engines"]
     result["embeddings"]["cache_hits"] = cache.hits
     result["embeddings"]["cache_misses"] = cache.misses
     result["embeddings"]["cache_vectors"] = len(cache)
