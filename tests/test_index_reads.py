@@ -194,3 +194,25 @@ def test_a_reader_that_sees_the_revision_s_copy_ahead_of_the_metadata_keeps_its_
     index.sentence_collection.modify(metadata={"revision": corpus.revision + 1})
     assert index.corpus() is corpus
     assert assistant.ask(QUESTION).citations
+
+
+def test_a_store_keeps_its_per_document_records_for_thousands_of_documents(built):
+    """Chroma writes a collection's metadata in one SQLite statement (at most 32,766 values): with
+    a key per entry, the 100,000-passage bench's store stopped at 1,820 documents."""
+    index, _assistant = built
+    before = index.state()
+    many = {f"{prefix}bench-{i:05d}": i for i in range(5_000) for prefix in ("live:", "count:", "sentences:")}
+    index._commit(lambda meta: meta.update(many))
+    state = Index(index.settings).state()  # as another process reads it
+    assert {key: state[key] for key in many} == many
+    assert state["revision"] == before["revision"] + 1
+    assert {k: v for k, v in state.items() if k not in many and k != "revision"} == {
+        k: v for k, v in before.items() if k != "revision"}
+    # A store written before the packing (a key per entry) reads the same, and its next commit
+    # packs it.
+    old = {"revision": 7, "live:a": 3, "count:a": 2, "sentences:a": 3}
+    index.collection.modify(metadata=old)
+    assert index.state() == old
+    index._commit(lambda meta: None)
+    assert index.state() == old | {"revision": 8}
+    assert set(index.collection.metadata) == {"revision", "documents"}

@@ -31,6 +31,7 @@ import errno
 import fcntl
 import hashlib
 import importlib
+import json
 import os
 import tempfile
 import threading
@@ -69,6 +70,28 @@ _REVISION = "revision"  # in both collections' metadata: see Index.revision
 _ROW = "row"
 # Collection metadata: the generation of each document whose sentences are stored.
 _SENTENCES_OF = "sentences:"
+# The per-document entries above are stored packed into this one value (a JSON object): Chroma
+# writes a collection's metadata in one SQLite statement, which takes at most 32,766 values, so
+# a key per entry stopped a store at 1,820 documents (the 100,000-passage bench).
+_DOCUMENTS = "documents"
+_PER_DOCUMENT = (_LIVE, _COUNT, _SENTENCES_OF)
+
+
+def _unpacked(meta: dict[str, Any] | None) -> dict[str, Any]:
+    """The collection's metadata with the per-document entries as keys of their own (as a store
+    written before the packing holds them)."""
+    flat = {key: value for key, value in (meta or {}).items() if key != _DOCUMENTS}
+    if isinstance((meta or {}).get(_DOCUMENTS), str):
+        flat.update(json.loads(meta[_DOCUMENTS]))
+    return flat
+
+
+def _packed(flat: dict[str, Any]) -> dict[str, Any]:
+    """The metadata to write: the per-document entries packed into one value."""
+    meta = {key: value for key, value in flat.items() if not key.startswith(_PER_DOCUMENT)}
+    meta[_DOCUMENTS] = json.dumps({key: value for key, value in flat.items() if key.startswith(_PER_DOCUMENT)},
+                                  separators=(",", ":"), sort_keys=True)
+    return meta
 
 
 class IndexUnavailable(RuntimeError):
@@ -372,7 +395,7 @@ class Index:
         meta = self._call(
             lambda: client.get_collection(self.settings.collection, embedding_function=None).metadata
         )
-        return dict(meta or {})
+        return _unpacked(meta)
 
     def revision(self) -> int:
         """Goes up with every change, so other processes sharing the store notice it. Read from
@@ -400,7 +423,7 @@ class Index:
         meta[_REVISION] = int(meta.get(_REVISION, 0)) + 1
         with _owner_only_umask():
             self._call(lambda: self.sentence_collection.modify(metadata={_REVISION: meta[_REVISION]}))
-            self._call(lambda: self.collection.modify(metadata=meta))
+            self._call(lambda: self.collection.modify(metadata=_packed(meta)))
 
     def _lock_path(self) -> Path:
         if self.settings.chroma_url:
