@@ -26,6 +26,7 @@ app = typer.Typer(
 console = Console()
 err = Console(stderr=True)
 
+
 def progress_bar() -> Any:
     """The progress display of long commands: what is being done, a bar, done / total, time taken."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -418,7 +419,6 @@ def eval_(
     ] = None,
 ) -> None:
     """Run the eval suite (or score saved answers) and write report.json, report.md, metrics.png."""
-
     from procguide.evaluation.config import Bounds, EvalConfig, parse_bound_options
     from procguide.evaluation.questions import QuestionFileError, load_questions, select_split
     from procguide.evaluation.run import run_eval

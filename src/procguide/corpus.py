@@ -14,9 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import pickle
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -25,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from procguide.atomic import replacing
 from procguide.passage import Passage
 from procguide.tokens import tokenize
 
@@ -204,10 +203,8 @@ def save(corpus: Corpus, folder: Path, key: str) -> None:
     all but the newest KEEP files. A folder that cannot be written costs the cache, not the answer."""
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".corpus-", suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
+        with replacing(folder / f"corpus-{key}.pickle") as scratch, scratch.open("wb") as f:
             pickle.dump(corpus, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, folder / f"corpus-{key}.pickle")
         saved = sorted(folder.glob("corpus-*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in saved[KEEP:]:
             old.unlink(missing_ok=True)

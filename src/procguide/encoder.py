@@ -110,6 +110,8 @@ class NumpyEncoder(BatchEncoder):
     """A LangChain-style embeddings object (embed_documents, embed_query) for a BERT
     sentence-transformers model folder."""
 
+    name = "numpy"
+
     def __init__(self, folder: str | Path, batch_size: int = 32):
         from tokenizers import Tokenizer
 
@@ -218,13 +220,10 @@ class Embedder:
     """The project's embeddings object for a model NumpyEncoder runs. Questions and small batches
     are embedded on one thread by ONNX Runtime when the model's export is already on this machine
     (ingest makes it), else by the NumPy encoder: either way answering never imports torch.
-    A larger batch (ingest, the support checker over many sentences) goes to the bulk engine:
-    ONNX Runtime on every core, exporting the model first if need be, else sentence-transformers
-    on torch. Each engine is made on first use. All give the same vectors (tests/test_encoder.py).
-
-    Measured on this project's 2-core machine: 60 dev questions answered at 38-39 ms of CPU each
-    with questions embedded in NumPy, 26 ms with ONNX Runtime on one thread; ingest's batches at
-    23 passages/s and 125 sentences/s with torch (2 threads), 36 and 254 with ONNX Runtime."""
+    A larger batch (ingest, the support checker over many sentences) goes to ONNX Runtime on every
+    core, exporting the model first if need be, else to sentence-transformers on torch. Each engine
+    is made on first use. All give the same vectors (tests/test_encoder.py); onnx_encoder.py has
+    the measurements."""
 
     SMALL_BATCH = 8
 
@@ -234,36 +233,36 @@ class Embedder:
         self.model_name = str(folder)
         self.encoder = NumpyEncoder(folder)
         self._fallback = fallback
-        self._small: Any = None
-        self._bulk: Any = None
+        self._engines: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def small(self) -> Any:
-        """The engine for questions and small batches, chosen once."""
-        if self._small is None:
+    def _engine(self, use: str, make: Any) -> Any:
+        """The engine for `use`, made once by `make()` (by one thread, the others waiting)."""
+        engine = self._engines.get(use)
+        if engine is None:
             with self._lock:
-                if self._small is None:
-                    from procguide.onnx_encoder import onnx_encoder
+                engine = self._engines.get(use)
+                if engine is None:
+                    engine = self._engines[use] = make()
+        return engine
 
-                    self._small = onnx_encoder(self.model_name, self.encoder, threads=1, make=False) or self.encoder
-        return self._small
+    def small(self) -> Any:
+        """The engine for questions and small batches."""
+        from procguide.onnx_encoder import onnx_encoder
+
+        return self._engine("questions", lambda: onnx_encoder(
+            self.model_name, self.encoder, threads=1, make=False) or self.encoder)
 
     def bulk(self) -> Any:
-        """The engine for large batches, made once (by one thread, the others waiting)."""
-        with self._lock:
-            if self._bulk is None:
-                from procguide.onnx_encoder import onnx_encoder
+        """The engine for large batches."""
+        from procguide.onnx_encoder import onnx_encoder
 
-                self._bulk = onnx_encoder(self.model_name, self.encoder) or self._fallback()
-            return self._bulk
+        return self._engine("batches", lambda: onnx_encoder(self.model_name, self.encoder) or self._fallback())
 
     def engines(self) -> dict[str, str]:
         """What embeds questions and what embeds large batches ('' before first use)."""
-        def name(engine: Any) -> str:
-            return {None: "", "OnnxEncoder": "onnxruntime", "NumpyEncoder": "numpy"}.get(
-                None if engine is None else type(engine).__name__, "sentence-transformers")
-
-        return {"questions": name(self._small), "batches": name(self._bulk)}
+        return {use: getattr(self._engines[use], "name", "sentence-transformers") if use in self._engines else ""
+                for use in ("questions", "batches")}
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if len(texts) <= self.SMALL_BATCH:
@@ -271,4 +270,4 @@ class Embedder:
         return self.bulk().embed_documents(list(texts))
 
     def embed_query(self, text: str) -> list[float]:
-        return self.small().encode([text])[0].tolist()
+        return self.small().embed_query(text)

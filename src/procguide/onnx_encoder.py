@@ -21,13 +21,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from procguide.atomic import replacing
 from procguide.encoder import BatchEncoder
 
 log = logging.getLogger(__name__)
@@ -74,21 +74,15 @@ def export(folder: str | Path, target: Path, normalise: bool) -> None:
 
     target.parent.mkdir(parents=True, exist_ok=True)
     sample = torch.ones(2, 8, dtype=torch.long)
-    handle, scratch = tempfile.mkstemp(suffix=".onnx", dir=target.parent)
-    os.close(handle)
-    try:
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the tracer's notes on the model's Python branches
-            torch.onnx.export(
-                Pooled(model), (sample, sample), scratch, input_names=["input_ids", "attention_mask"],
-                output_names=["vectors"], opset_version=17, dynamo=False,
-                dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
-                              "attention_mask": {0: "batch", 1: "tokens"}, "vectors": {0: "batch"}},
-            )
-        os.chmod(scratch, 0o644)
-        os.replace(scratch, target)  # another process exporting at once writes the same file
-    finally:
-        Path(scratch).unlink(missing_ok=True)
+    # Another process exporting at once writes the same file.
+    with replacing(target, 0o644) as scratch, torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's notes on the model's Python branches
+        torch.onnx.export(
+            Pooled(model), (sample, sample), str(scratch), input_names=["input_ids", "attention_mask"],
+            output_names=["vectors"], opset_version=17, dynamo=False,
+            dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
+                          "attention_mask": {0: "batch", 1: "tokens"}, "vectors": {0: "batch"}},
+        )
 
 
 class OnnxEncoder(BatchEncoder):
@@ -96,6 +90,8 @@ class OnnxEncoder(BatchEncoder):
     length), run by an ONNX Runtime session on `threads` threads (all the machine's cores when
     None). With one thread, a call runs on the caller's thread, so questions answered at once
     embed side by side (ONNX Runtime's sessions take concurrent calls)."""
+
+    name = "onnxruntime"
 
     def __init__(self, path: Path, tokenizer: Any, dimensions: int, batch_size: int = 32,
                  threads: int | None = None):
@@ -125,11 +121,8 @@ def probe_vector(path: Path, reference: Any) -> np.ndarray:
     except (OSError, ValueError):
         pass
     vector = reference.encode([PROBE])
-    handle, scratch = tempfile.mkstemp(suffix=".npy", dir=path.parent)
-    with os.fdopen(handle, "wb") as out:
+    with replacing(kept, 0o644) as scratch, scratch.open("wb") as out:
         np.save(out, vector)
-    os.chmod(scratch, 0o644)
-    os.replace(scratch, kept)
     return vector
 
 
