@@ -106,6 +106,22 @@ def test_a_contract_end_date_is_not_taken_for_the_start_of_the_procurement():
     assert ctx.started == TODAY and not ctx.started_given
 
 
+def test_a_short_follow_up_that_gives_only_a_date_moves_the_start_to_that_date():
+    history = [{"role": "user", "content": "Our reserved tender goes out in March 2026. How long can it run?"}]
+    for follow_up in ("what if we'd gone out in jan 2025 instead?", "and if it was nov 2024?",
+                      "what if we'd been doing this in nov 2024?"):
+        ctx = context_of(follow_up, history)
+        assert ctx.origin["started"] == "question", follow_up
+        assert governing_regime(ctx).governing == ("uk-pcr-2015",), follow_up
+    # Without a follow-up's brevity a date needs a word that makes it the start ...
+    ctx = context_of("Is regulation 77 of PCR 2015 something we could still have used in nov 2024 "
+                     "for a contract like ours, or had the new Act already replaced it by then?")
+    assert ctx.origin["started"] == "default"
+    # ... and a follow-up's date said to be something else is not taken for the start.
+    ctx = context_of("and if the contract ends in nov 2024?", history)
+    assert ctx.started == date(2026, 3, 1) and ctx.origin["started"] == "conversation"
+
+
 def test_an_icb_buying_podiatry_is_under_the_england_psr_first():
     ctx = context_of("As an ICB re-commissioning community podiatry, which rules apply?")
     assert (ctx.nation, ctx.body, ctx.sector) == ("England", "icb", "health")
@@ -141,6 +157,27 @@ def test_a_follow_up_carries_the_topic_and_the_instrument_named_before():
     assert query.follow_up and query.instruments == ("uk-pa-2023",)
     assert "reserved-mutual" in {c.id for c in query.concepts}
     assert query.focus == "and how long can it last?" and query.qtype == "duration"
+
+
+def test_a_follow_up_that_only_changes_a_fact_is_the_previous_question_again():
+    history = [{"role": "user", "content": "How long can a contract reserved for a staff mutual last?"}]
+    for follow_up in ("what if we'd gone out in jan 2025 instead?", "same in Wales?",
+                      "and for a CIC rather than a mutual?"):
+        query = rewrite(follow_up, history, VOCABULARY)
+        assert query.follow_up and query.focus.startswith(history[0]["content"]), follow_up
+        assert query.focus.endswith(follow_up), follow_up
+
+
+def test_a_follow_up_that_only_gives_a_sum_of_money_asks_about_the_threshold():
+    history = [{"role": "user", "content": "Can we reserve our day services contract for a public service mutual?"}]
+    query = rewrite("what about if it's worth £700k?", history, VOCABULARY)
+    threshold = VOCABULARY.by_id["light-touch-threshold"]
+    assert threshold.money and threshold in query.concepts
+    assert "reserved-mutual" in {c.id for c in query.concepts}
+    assert threshold.search in query.focus and threshold.search in query.text
+    # A follow-up with a topic of its own keeps it: the money is a fact of its story.
+    query = rewrite("and could we use lots for a £2m contract?", history, VOCABULARY)
+    assert threshold not in query.concepts
 
 
 def test_a_self_contained_question_after_an_unrelated_one_is_not_merged():

@@ -32,6 +32,9 @@ _SECTOR_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("social", re.compile(r"\bsocial\s+care\b|\badult\s+social\b|\bgofal\s+cymdeithasol\b|\bofal\s+cymdeithasol\b", re.IGNORECASE)),
 )
 
+# A follow-up this short ("what if we'd gone out in nov 2024?") is about the one fact it gives.
+SHORT_FOLLOW_UP = 12
+
 _MONTHS = {m: i for i, m in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"], 1)}
 _MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
@@ -53,7 +56,7 @@ _DATE_PATTERNS = (
 )
 # Words near a date that say it is when the procurement started (or will start) ...
 _START_CUE = re.compile(
-    r"advertis|tender|procur|go(?:ing)?\s+out|went\s+out|goes\s+out|launch|start|commenc|began|"
+    r"advertis|tender|procur|go(?:ing)?\s+out|went\s+out|goes\s+out|gone\s+out|launch|start|commenc|began|"
     r"begin|kick|publish|issued|notice|\bpin\b|re-?let|re-?commission|commission|market|invit|"
     r"hysbys|tendr|caffael|dechrau|cychwyn|cyhoedd|(?:c|g|ngh|ch)omisiyn|ail-?gomisiyn",
     re.IGNORECASE,
@@ -147,8 +150,11 @@ def _date_of(kind: str, m: re.Match[str], today: date) -> date | None:
     return None
 
 
-def procurement_start(text: str, today: date) -> date | None:
-    """When the text says the procurement started or will start, if it says so."""
+def procurement_start(text: str, today: date, uncued: bool = False) -> date | None:
+    """When the text says the procurement started or will start, if it says so. With `uncued`
+    (a short follow-up whose point is the date: "what if it was nov 2024?"), a date counts
+    without a word such as "tender" or "started" beside it, unless it is said to be something
+    else (a contract's end)."""
     if _BEFORE_ACT.search(text):
         return date(2025, 2, 23)
     candidates: list[date] = []
@@ -166,7 +172,7 @@ def procurement_start(text: str, today: date) -> date | None:
             other = _OTHER_CUE.search(before[-30:]) or _OTHER_CUE.search(after)
             if other:
                 continue
-            if _START_CUE.search(before) or _START_CUE.search(after):
+            if uncued or _START_CUE.search(before) or _START_CUE.search(after):
                 candidates.append(day)
     return min(candidates) if candidates else None
 
@@ -176,8 +182,9 @@ def contract_value(text: str) -> str | None:
     return m.group(0).strip() if m else None
 
 
-def _facts(text: str, vocabulary: Vocabulary, today: date) -> dict[str, object]:
-    """What one piece of text says about the asker."""
+def _facts(text: str, vocabulary: Vocabulary, today: date, follow_up: bool = False) -> dict[str, object]:
+    """What one piece of text says about the asker. In a short follow-up any date is taken as
+    the procurement's start: the date is what the follow-up changes."""
     facts: dict[str, object] = {}
     nations = _nations_in(text, vocabulary)
     distinct = list(dict.fromkeys(n for n, _ in nations))
@@ -195,7 +202,7 @@ def _facts(text: str, vocabulary: Vocabulary, today: date) -> dict[str, object]:
         facts["sector"] = "mixed" if len(services) > 1 else services.pop()
     elif bodies and bodies[0].sector:
         facts["sector"] = bodies[0].sector
-    started = procurement_start(text, today)
+    started = procurement_start(text, today, uncued=follow_up and len(text.split()) <= SHORT_FOLLOW_UP)
     if started:
         facts["started"] = started
     value = contract_value(text)
@@ -225,9 +232,9 @@ def infer_context(
                 if key != "eu_country":
                     origin[key] = source
 
-    take(_facts(question, vocabulary, today), "question")
-    take({"nation": settings.nation, "started": settings.started}, "settings")
     earlier = [m.get("content", "") for m in history or () if m.get("role") == "user"]
+    take(_facts(question, vocabulary, today, follow_up=bool(earlier)), "question")
+    take({"nation": settings.nation, "started": settings.started}, "settings")
     for text in reversed(earlier):
         take(_facts(text, vocabulary, today), "conversation")
     if "started" not in values:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from procguide import provisions as prov
+from procguide.context import contract_value
 from procguide.vocabulary import Concept, Match, Vocabulary
 from procguide.welsh import is_welsh
 
@@ -61,7 +62,9 @@ class Query:
 
     question: str  # as screened
     text: str  # standalone search text, in English, with the vocabulary's search words
-    focus: str  # the user's own legal question (English), what sentences are scored against
+    focus: str  # what sentences are scored against: the user's own legal question (English),
+    # with, for a follow-up that only changes a fact, the question it changes
+    own: str = ""  # the user's own legal question (English), without anything carried
     standalone: str = ""  # the question made standalone, before the vocabulary's search words
     asked: str = ""  # the legal question alone, with what a follow-up carries: what evidence is judged on
     language: str = "en"
@@ -221,9 +224,11 @@ def _needs_previous(text: str, reading: _Reading) -> bool:
     """Does the question lean on what came before for its topic? A question about an instrument
     itself ("when did the Welsh PSR come in?") has a topic of its own; "And under the new Act?"
     does not."""
+    # A kind of organisation or an instrument alone is a topic of its own, except after a
+    # connective: "and for a CIC rather than a mutual?" asks the previous question about a CIC.
     own_topic = (
-        bool(reading.concepts) or any(r.part for r in reading.references)
-        or (bool(reading.instruments) and not _CONNECTIVE.match(text))
+        bool(reading.topics) or any(r.part for r in reading.references)
+        or (bool(reading.concepts or reading.instruments) and not _CONNECTIVE.match(text))
     )
     anaphora = bool(_ANAPHORA.search(_EXPLETIVE.sub(" ", text)))
     return anaphora or bool(_DANGLING.search(text)) or not own_topic
@@ -238,13 +243,14 @@ def rewrite(question: str, history: Sequence[dict[str, str]] | None, vocabulary:
     earlier = [m.get("content", "") for m in history or () if m.get("role") == "user"]
     previous: _Reading | None = None
     for turn in earlier:  # each earlier turn made standalone in order, so follow-ups chain
-        previous = _standalone(turn, _read(turn, vocabulary), previous)[0]
+        previous = _standalone(turn, _read(turn, vocabulary), previous, vocabulary)[0]
     own = _read(question, vocabulary)
-    reading, follow_up = _standalone(question, own, previous)
+    reading, follow_up = _standalone(question, own, previous, vocabulary)
     return Query(
         question=question,
         text=_search_text(reading),
-        focus=own.focus or reading.focus,
+        focus=reading.focus,
+        own=own.focus,
         standalone=reading.english,
         asked=reading.asked,
         language=own.language,
@@ -261,7 +267,9 @@ def rewrite(question: str, history: Sequence[dict[str, str]] | None, vocabulary:
     )
 
 
-def _standalone(text: str, reading: _Reading, previous: _Reading | None) -> tuple[_Reading, bool]:
+def _standalone(
+    text: str, reading: _Reading, previous: _Reading | None, vocabulary: Vocabulary
+) -> tuple[_Reading, bool]:
     if previous is None or not text.strip() or not is_follow_up(text, reading):
         return reading, False
     instruments = reading.instruments or previous.instruments
@@ -275,11 +283,27 @@ def _standalone(text: str, reading: _Reading, previous: _Reading | None) -> tupl
         references = reading.references
     else:
         references = previous.references
+    focus, implied = reading.focus, []
+    if not reading.topics:
+        # A sum of money with no topic of its own ("what if it's only worth £400k?") asks
+        # whether it crosses a threshold: the conversation's (the KPI duty's £5 million), or
+        # else the first the vocabulary lists. The answer is scored against its words.
+        if contract_value(text):
+            implied = [c for c in previous.concepts if c.money] or vocabulary.money_topics[:1]
+        if implied:
+            focus = " ".join([*(c.search for c in implied), reading.focus])
+        elif not reading.qtype:
+            # Nor a kind of answer of its own ("what if we'd gone out in jan 2025?", "same in
+            # Wales?", "and for a CIC?"; not "and how long can it last?"): the previous question
+            # asked again with one fact changed, so the answer is scored against both.
+            focus = f"{previous.focus} {reading.focus}".strip()
     return _Reading(
-        focus=reading.focus,
+        focus=focus,
         asked=f"{previous.asked} {reading.focus}".strip(),
-        english=f"{carried} {reading.english}".strip(),
-        concepts=list(dict.fromkeys([*reading.concepts, *previous.concepts])),
+        # Searched for the threshold first, then the question it changes.
+        english=(" ".join([*(f"{c.label} {c.search}" for c in implied), reading.english, previous.focus])
+                 if implied else f"{carried} {reading.english}").strip(),
+        concepts=list(dict.fromkeys([*implied, *reading.concepts, *previous.concepts])),
         out_of_scope=reading.out_of_scope,
         narrative_out_of_scope=reading.narrative_out_of_scope,
         topics=reading.topics,

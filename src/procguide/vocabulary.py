@@ -37,6 +37,7 @@ class Concept:
     nation: str = ""
     reason: str = ""
     qtype: str = ""
+    money: bool = False  # a follow-up that gives only a sum of money asks about this topic
 
     @property
     def instruments(self) -> tuple[str, ...]:
@@ -152,6 +153,11 @@ class Vocabulary:
                         out.update(hit)
         return sorted(out)
 
+    @property
+    def money_topics(self) -> list[Concept]:
+        """The topics with a threshold in money, in the file's order."""
+        return [c for c in self.concepts if c.money]
+
     def concepts_in(self, text: str, *kinds: str) -> list[Concept]:
         return list(dict.fromkeys(m.concept for m in self.match(text, kinds or None)))
 
@@ -192,6 +198,7 @@ def load_vocabulary(path: Path) -> Vocabulary:
             body=str(entry.get("body") or ""), sector=str(entry.get("sector") or ""),
             nation=str(entry.get("nation") or ""), reason=str(entry.get("reason") or ""),
             qtype=str(entry.get("qtype") or ""),
+            money=bool(entry.get("money", False)),
         ))
     return Vocabulary(concepts)
 

@@ -63,7 +63,8 @@ class Decider:
             return Decision(DECLINE, "nothing-in-scope", 0.0, decline_text("", [], filtered_out=True))
         if regime.not_held and not query.named_instruments:
             return decline("nation-not-held", SCOTLAND)
-        missing = unheld_instruments(query.focus, self.index.corpus())
+        # Instruments the question itself names (a follow-up's earlier question was checked then).
+        missing = unheld_instruments(query.own or query.focus, self.index.corpus())
         if missing:
             return decline("not-held", not_held_reason(missing))
         # A provision the question names that no passage carries ("Article 999", "section 250 of
