@@ -63,7 +63,7 @@ _START_CUE = re.compile(
 )
 # ... and words that say it is something else (a contract's end, or when a service began).
 _OTHER_CUE = re.compile(
-    r"\bends?\b|\bending\b|expir|until|\btill\b|runs?\s+(?:out|to)|finish|terminat|due\s+to\s+end|"
+    r"\bends?\b|\bended\b|\bending\b|expir|until|\btill\b|runs?\s+(?:out|to)|finish|terminat|due\s+to\s+end|"
     r"contract\s+(?:started|began|commenced|runs)|set\s+up|founded|established|formed|spun\s+out|"
     r"\bdod\s+i\s+ben|\bdaw\s+i\s+ben",
     re.IGNORECASE,
