@@ -169,6 +169,15 @@ def test_a_follow_up_that_only_changes_a_fact_is_the_previous_question_again():
         assert query.focus.endswith(follow_up), follow_up
 
 
+def test_words_that_only_say_when_the_procurement_started_name_no_topic():
+    history = [{"role": "user", "content": "Can we ring-fence our day services contract for a staff mutual?"}]
+    query = rewrite("and if we'd gone out to tender in jan 2025?", history, VOCABULARY)
+    assert query.topics == [] and query.focus.startswith(history[0]["content"])
+    # A topic beside the start date is still the question's own.
+    query = rewrite("We started in March 2025: can we split the contract into lots?", None, VOCABULARY)
+    assert [c.id for c in query.topics] == ["lots"]
+
+
 def test_a_follow_up_that_only_gives_a_sum_of_money_asks_about_the_threshold():
     history = [{"role": "user", "content": "Can we reserve our day services contract for a public service mutual?"}]
     query = rewrite("what about if it's worth £700k?", history, VOCABULARY)

@@ -157,7 +157,15 @@ def procurement_start(text: str, today: date, uncued: bool = False) -> date | No
     else (a contract's end)."""
     if _BEFORE_ACT.search(text):
         return date(2025, 2, 23)
-    candidates: list[date] = []
+    days = [day for day, _start, _end in start_mentions(text, today, uncued)]
+    return min(days) if days else None
+
+
+def start_mentions(text: str, today: date, uncued: bool = False) -> list[tuple[date, int, int]]:
+    """Each date the text gives as the procurement's start, with the span of the words that say
+    so: the date and its nearest start word ("went out to tender in November 2024"). Those words
+    are the asker's story, not what the question asks about."""
+    found: list[tuple[date, int, int]] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in _DATE_PATTERNS:
         for m in pattern.finditer(text):
@@ -167,14 +175,26 @@ def procurement_start(text: str, today: date, uncued: bool = False) -> date | No
             day = _date_of(kind, m, today)
             if day is None:
                 continue
-            before = text[max(0, m.start() - 60): m.start()]
+            offset = max(0, m.start() - 60)
+            before = text[offset: m.start()]
             after = text[m.end(): m.end() + 30]
-            other = _OTHER_CUE.search(before[-30:]) or _OTHER_CUE.search(after)
-            if other:
+            if _OTHER_CUE.search(before[-30:]) or _OTHER_CUE.search(after):
                 continue
-            if uncued or _START_CUE.search(before) or _START_CUE.search(after):
-                candidates.append(day)
-    return min(candidates) if candidates else None
+            cues_before = list(_START_CUE.finditer(before))
+            cue_after = _START_CUE.search(after)
+            if cues_before:
+                # From the first of a run of start words: "gone out to tender in jan 2025".
+                first = cues_before[-1]
+                for cue in reversed(cues_before[:-1]):
+                    if first.start() - cue.end() >= 15:
+                        break
+                    first = cue
+                found.append((day, offset + first.start(), m.end()))
+            elif cue_after:
+                found.append((day, m.start(), m.end() + cue_after.end()))
+            elif uncued:
+                found.append((day, m.start(), m.end()))
+    return found
 
 
 def contract_value(text: str) -> str | None:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from procguide import provisions as prov
-from procguide.context import contract_value
+from procguide.context import contract_value, start_mentions
 from procguide.vocabulary import Concept, Match, Vocabulary
 from procguide.welsh import is_welsh
 
@@ -151,7 +152,11 @@ class _Reading:
 def _read(text: str, vocabulary: Vocabulary) -> _Reading:
     asks, narrative = split_question(text, vocabulary)
     focus_raw = " ".join(asks)
-    matches = vocabulary.match(focus_raw)
+    # Words that only say when the procurement started ("if we'd gone out to tender in jan
+    # 2025") are the asker's story: they name no topic.
+    story = [(start, end) for _day, start, end in start_mentions(focus_raw, date.today())]
+    matches = [m for m in vocabulary.match(focus_raw)
+               if not any(start <= m.start and m.end <= end for start, end in story)]
     welsh = is_welsh(text, sum(len(m.text.split()) for m in matches if m.welsh))
     narrative_text = " ".join(narrative)
     narrative_matches = vocabulary.match(narrative_text, _TOPIC_KINDS)
