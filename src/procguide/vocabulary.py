@@ -37,7 +37,7 @@ class Concept:
     nation: str = ""
     reason: str = ""
     qtype: str = ""
-    money: bool = False  # a follow-up that gives only a sum of money asks about this topic
+    money: bool = False  # a topic with a threshold in money (what a follow-up giving only a sum asks about)
 
     @property
     def instruments(self) -> tuple[str, ...]:
