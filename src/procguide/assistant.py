@@ -131,11 +131,12 @@ class Assistant:
         )
 
     def warm_up(self, wait: bool = True) -> str:
-        """Load the index and the embedding model, and (with an LLM) choose the checker its
+        """Load the index and the embedding model, compile the vocabulary, and (with an LLM) choose the checker its
         sentences must pass, before the first question rather than during it; `wait` False lets
         a slow choice finish in the background. Returns the checker's one-line reason, or ''."""
         self.index.passages()
         self.index.embed_query("warm up")
+        self.vocabulary.compile()
         ready = getattr(self.stages.compose, "ready", None)
         return ready(wait) if ready is not None else ""
 
@@ -217,9 +218,9 @@ class Assistant:
         ranking = Ranking(regime, query.instruments)
         vectors = None
         if query.text and self.index.count():
-            text = self.index.embed_query(query.text)
             focus = query.focus or query.text
-            vectors = QueryVectors(text, text if focus == query.text else self.index.embed_query(focus))
+            embedded = self.index.embed_queries([query.text] if focus == query.text else [query.text, focus])
+            vectors = QueryVectors(embedded[0], embedded[-1])
         prepared = Prepared(question, screened.notices, parsed_filters, ctx, regime, query, ranking,
                             vectors, k or self.settings.k, started)
         prepared.lap("prepare")

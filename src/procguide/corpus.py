@@ -15,6 +15,8 @@ import hashlib
 import json
 import logging
 import pickle
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -50,7 +52,7 @@ class Corpus:
     # index) for every instrument's provision of that part, in passage order.
     by_part: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     # Passage id -> its sentences and their vectors, filled as questions read them.
-    sentences: dict[str, tuple[list[str], np.ndarray]] = field(default_factory=dict)
+    sentences: SentenceCache = field(default_factory=lambda: SentenceCache())
 
     def __post_init__(self) -> None:
         for i, p in enumerate(self.passages):
@@ -64,8 +66,12 @@ class Corpus:
         """Saved without what questions have added (sentences read, the joined text)."""
         state = dict(self.__dict__)
         state.pop("text_lower", None)
-        state["sentences"] = {}
+        state.pop("sentences", None)
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.sentences = SentenceCache()
 
     @classmethod
     def empty(cls) -> Corpus:
@@ -99,13 +105,46 @@ class Corpus:
         return [(pid, self.passages[i]) for i, pid in found]
 
 
+class SentenceCache:
+    """The sentences and sentence vectors of the passages questions read lately, up to `size`
+    passages (about 5 sentences, 8 KB of vectors each), the least recently read dropped first.
+    Safe to share between threads."""
+
+    def __init__(self, size: int = 20_000):
+        self.size = size
+        self._items: OrderedDict[str, tuple[list[str], np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, passage_id: str) -> tuple[list[str], np.ndarray] | None:
+        with self._lock:
+            found = self._items.get(passage_id)
+            if found is not None:
+                self._items.move_to_end(passage_id)
+            return found
+
+    def put(self, passage_id: str, value: tuple[list[str], np.ndarray]) -> tuple[list[str], np.ndarray]:
+        with self._lock:
+            self._items[passage_id] = value
+            self._items.move_to_end(passage_id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, passage_id: object) -> bool:
+        return passage_id in self._items
+
+
 def ranked(scores: np.ndarray, n: int, passages: Sequence[Passage],
            allow: Callable[[Passage], bool] | None = None, floor: float | None = None) -> list[tuple[Passage, float]]:
     """The n best-scoring passages `allow` lets through (above `floor`, when given), best first,
     ties to the earlier passage. A partial sort (argpartition) finds the best few; only when the
-    filter refuses too many of them is the whole corpus sorted."""
+    filter refuses too many of them are ten times as many taken, and so on up to the whole corpus."""
     hits: list[tuple[Passage, float]] = []
-    for take in (min(len(scores), max(4 * n, 50)), len(scores)):
+    take = min(len(scores), max(4 * n, 50))
+    while True:
         hits = []
         for i in _top(scores, take):
             if floor is not None and scores[i] <= floor:
@@ -116,8 +155,8 @@ def ranked(scores: np.ndarray, n: int, passages: Sequence[Passage],
                 if len(hits) == n:
                     return hits
         if take == len(scores):
-            break
-    return hits
+            return hits
+        take = min(len(scores), take * 10)
 
 
 def _top(scores: np.ndarray, n: int) -> np.ndarray:

@@ -37,6 +37,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -308,6 +309,18 @@ def reopen_client(settings: Settings) -> None:
                 system.stop()
 
 
+_QUERY_POOL: ThreadPoolExecutor | None = None
+
+
+def _query_pool() -> ThreadPoolExecutor:
+    """Threads that embed a question's further texts beside the first (one per core)."""
+    global _QUERY_POOL
+    with _CLIENTS_LOCK:
+        if _QUERY_POOL is None:
+            _QUERY_POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="embed")
+        return _QUERY_POOL
+
+
 class Index:
     def __init__(self, settings: Settings, embeddings: Any = None):
         """`embeddings`: what embeds for this index (the bench's vector cache); by default the
@@ -331,6 +344,14 @@ class Index:
 
     def embed_query(self, text: str) -> np.ndarray:
         return np.asarray(self.embeddings.embed_query(text), dtype=np.float32)
+
+    def embed_queries(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Several questions' vectors at once: each after the first on another core while this
+        thread embeds the first (the engines release the GIL), so two take about as long as one
+        on a machine with a core to spare."""
+        others = [_query_pool().submit(self.embed_query, t) for t in texts[1:]]
+        first = [self.embed_query(texts[0])] if texts else []
+        return first + [f.result() for f in others]
 
     def embed_texts(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
@@ -732,42 +753,50 @@ class Index:
     def keyword(self) -> KeywordIndex:
         return self.corpus().keyword
 
+    def dense_scores(self, vector: np.ndarray) -> np.ndarray:
+        """Every passage's cosine similarity to the vector, in passage order: one pass over the
+        vectors, which a question's several dense searches share."""
+        corpus = self.corpus()
+        if not corpus.passages:
+            return np.zeros(0, dtype=np.float32)
+        return corpus.vectors @ np.asarray(vector, dtype=np.float32)
+
     def dense_search(
-        self, vector: np.ndarray, n: int, allow: Callable[[Passage], bool] | None = None
+        self, vector: np.ndarray, n: int, allow: Callable[[Passage], bool] | None = None,
+        scores: np.ndarray | None = None,
     ) -> list[tuple[Passage, float]]:
-        """The n passages nearest the vector by cosine similarity (1 is identical), found exactly;
-        ties go to the earlier passage, so the same question always gets the same order."""
+        """The n passages nearest the vector by cosine similarity (1 is identical), found exactly
+        (from `scores`, the vector's `dense_scores`, when given); ties go to the earlier passage,
+        so the same question always gets the same order."""
         corpus = self.corpus()
         if not corpus.passages:
             return []
-        return ranked(corpus.vectors @ np.asarray(vector, dtype=np.float32), n, corpus.passages, allow)
+        return ranked(self.dense_scores(vector) if scores is None else scores, n, corpus.passages, allow)
 
     def sentence_vectors(self, passages: Sequence[Passage]) -> dict[str, tuple[list[str], np.ndarray]]:
-        """Each passage's quotable sentences and their vectors, as stored at ingest: one read for
-        all of them. A passage stored before sentences were (or whose split has since changed)
-        has its sentences embedded now, and kept for this revision."""
+        """Each passage's quotable sentences and their vectors, as stored at ingest: one read by
+        row id (sentence i of row r is stored as 'r#i') for all the passages not read lately. A
+        passage stored before sentences were (or whose split has since changed) has its sentences
+        embedded now, and kept for this revision."""
         corpus = self.corpus()
         cache = corpus.sentences
         passage_sentences = _passage_sentences()
-        wanted = {p.id: corpus.rows.get(p.id) for p in passages if p.id not in cache}
-        rows = [r for r in wanted.values() if r]
-        stored: dict[str, list[tuple[int, str, Any]]] = {}
-        for start in range(0, len(rows), 500):
-            got = self._call(lambda b=rows[start:start + 500]: self.sentence_collection.get(
-                where={_ROW: {"$in": b}}, include=["documents", "metadatas", "embeddings"]))
-            for text, meta, vector in zip(got["documents"], got["metadatas"], got["embeddings"], strict=True):
-                stored.setdefault(str(meta[_ROW]), []).append((int(meta["i"]), text, vector))
-        for p in passages:
-            if p.id in cache:
-                continue
-            expected = passage_sentences(p.text)
-            found = sorted(stored.get(wanted.get(p.id) or "", []), key=lambda r: r[0])
-            if [t for _, t, _ in found] == expected and expected:
-                vectors = np.asarray([v for _, _, v in found], dtype=np.float32)
+        known = {p.id: cache.get(p.id) for p in passages}
+        wanted = {p.id: (corpus.rows.get(p.id), passage_sentences(p.text)) for p in passages if known[p.id] is None}
+        ids = [f"{row}#{i}" for row, expected in wanted.values() if row for i in range(len(expected))]
+        stored: dict[str, tuple[str, Any]] = {}
+        for start in range(0, len(ids), 1000):
+            got = self._call(lambda b=ids[start:start + 1000]: self.sentence_collection.get(
+                ids=b, include=["documents", "embeddings"]))
+            stored.update(zip(got["ids"], zip(got["documents"], got["embeddings"], strict=True), strict=True))
+        for pid, (row, expected) in wanted.items():
+            found = [stored.get(f"{row}#{i}") for i in range(len(expected))]
+            if expected and all(f is not None and f[0] == t for f, t in zip(found, expected, strict=True)):
+                vectors = np.asarray([f[1] for f in found if f is not None], dtype=np.float32)
             else:
                 vectors = self.embed_texts(expected) if expected else np.zeros((0, 1), dtype=np.float32)
-            cache[p.id] = (expected, vectors)
-        return {p.id: cache[p.id] for p in passages}
+            known[pid] = cache.put(pid, (expected, vectors))
+        return {pid: pair for pid, pair in known.items() if pair is not None}
 
 
 class NaiveRecipeStore:

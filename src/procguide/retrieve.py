@@ -105,7 +105,8 @@ def hybrid_search(
     weights = {**WEIGHTS, **(weights or {})}
     depth = max(4 * k, 20)
     vector = index.embed_query(query) if query_vector is None else query_vector
-    dense = index.dense_search(vector, depth, filters.allows)
+    scores = index.dense_scores(vector)
+    dense = index.dense_search(vector, depth, filters.allows, scores)
     keyword = index.keyword.search(query, depth, filters.allows)
     refs = list(prov.find_references(query) if references is None else references)
     named = _order_named(provision_passages(index.corpus(), refs, filters.allows), dense, keyword)
@@ -125,7 +126,7 @@ def hybrid_search(
         def own_law(p: Passage) -> bool:
             return filters.allows(p) and ranking.of_passage(p.provisions)[0] <= 1
 
-        ranked["regime"] = [p for p, _ in index.dense_search(vector, k, own_law)]
+        ranked["regime"] = [p for p, _ in index.dense_search(vector, k, own_law, scores)]
     return fuse(ranked, {p.id: s for p, s in dense}, weights)[:k]
 
 

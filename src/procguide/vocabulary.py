@@ -6,6 +6,7 @@ Read by the context and rewrite stages; shown by `procguide glossary`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -73,40 +74,75 @@ def _needle(term: str, welsh: bool) -> str:
 
 
 RECENT_TEXTS = 512
+# Where a mention can begin: the start of the text, or after a character that is not part of a word.
+_MENTION_START = re.compile(r"(?<!\w)\S")
+
+
+class _Needles:
+    """Patterns by needle, so a text is tried only against the patterns whose needle it holds:
+    one dictionary look-up per position and needle length instead of a test per pattern. An
+    English term's or an acronym's needle begins its first word, so only positions where a word
+    can begin are looked at; a Welsh term's needle sits inside its longest word (mutations change
+    the start), so every position is."""
+
+    def __init__(self, patterns: list[tuple[int, str, bool, bool]]):
+        """`patterns`: (index, needle, needle is cased, needle may sit anywhere)."""
+        self.always: list[int] = []  # patterns with no needle, tried on every text
+        self.by_needle: dict[tuple[bool, str], list[int]] = {}
+        lengths: dict[tuple[bool, bool], set[int]] = {}
+        for i, needle, cased, anywhere in patterns:
+            if not needle:
+                self.always.append(i)
+                continue
+            self.by_needle.setdefault((cased, needle), []).append(i)
+            lengths.setdefault((cased, anywhere), set()).add(len(needle))
+        self.lengths = {key: sorted(sizes) for key, sizes in lengths.items()}
+
+    def candidates(self, text: str) -> list[int]:
+        """The patterns whose needle the text holds (and those with none), in their order."""
+        out = set(self.always)
+        sources = {True: text, False: text.lower()}
+        starts: dict[bool, list[int]] = {}
+        for (cased, anywhere), sizes in self.lengths.items():
+            source = sources[cased]
+            if anywhere:
+                positions: Iterable[int] = range(len(source))
+            else:
+                if cased not in starts:
+                    starts[cased] = [m.start() for m in _MENTION_START.finditer(source)]
+                positions = starts[cased]
+            for start in positions:
+                for size in sizes:
+                    hit = self.by_needle.get((cased, source[start: start + size]))
+                    if hit:
+                        out.update(hit)
+        return sorted(out)
 
 
 @dataclass
 class Vocabulary:
     concepts: list[Concept]
     # (concept, pattern source, its flags, is Welsh, needle that must be in the lower-cased text,
-    # needle is cased). Each pattern is compiled the first time a text holds its needle: a process
+    # needle is cased, needle may sit anywhere in a word). Each pattern is compiled the first time a text holds its needle: a process
     # compiles the few hundred its questions need, not all six thousand at start-up.
-    _patterns: list[tuple[Concept, str, int, bool, str, bool]] = field(default_factory=list, repr=False)
+    _patterns: list[tuple[Concept, str, int, bool, str, bool, bool]] = field(default_factory=list, repr=False)
     _compiled: dict[int, re.Pattern[str]] = field(default_factory=dict, repr=False)
-    # The patterns by needle: (is cased, needle) -> their indices; the needle lengths to look for;
-    # the patterns with no needle, tried on every text.
-    _by_needle: dict[tuple[bool, str], list[int]] = field(default_factory=dict, repr=False)
-    _needle_lengths: dict[bool, list[int]] = field(default_factory=dict, repr=False)
-    _always: list[int] = field(default_factory=list, repr=False)
+    # The patterns' needles, for all kinds of concept (key None) and for each set of kinds asked.
+    _needles: dict[tuple[str, ...] | None, _Needles] = field(default_factory=dict, repr=False)
+    # Provisions a passage carries -> the question offered about it (question_about).
+    _questions: dict[tuple[str, ...], str | None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for c in self.concepts:
             for term in c.terms:
-                self._patterns.append((c, _english_pattern(term), re.IGNORECASE, False, _needle(term, False), False))
+                self._patterns.append((c, _english_pattern(term), re.IGNORECASE, False, _needle(term, False), False, False))
             for acronym in c.acronyms:
-                self._patterns.append((c, rf"(?<![\w]){re.escape(acronym)}s?(?![\w])", 0, False, acronym, True))
+                self._patterns.append((c, rf"(?<![\w]){re.escape(acronym)}s?(?![\w])", 0, False, acronym, True, False))
             # Welsh terms, and Welsh places, also match in their mutated forms ("ym Mhowys").
             welsh_terms = [*c.cy, *(c.terms if c.kind == "place" else ())]
             for term in welsh_terms:
                 self._patterns.append((c, rf"(?<![\w]){phrase_pattern(term)}(?![\w])", re.IGNORECASE,
-                                       term in c.cy, _needle(term, True), False))
-        for i, (_, _, _, _, needle, cased) in enumerate(self._patterns):
-            if needle:
-                self._by_needle.setdefault((cased, needle), []).append(i)
-            else:
-                self._always.append(i)
-        for cased in (False, True):
-            self._needle_lengths[cased] = sorted({len(n) for c, n in self._by_needle if c == cased})
+                                       term in c.cy, _needle(term, True), False, True))
         # The last texts' matches: a question is read by several stages (context, rewrite, evidence).
         self._recent = lru_cache(maxsize=RECENT_TEXTS)(lambda text, kinds: tuple(self._match(text, kinds)))
 
@@ -116,6 +152,11 @@ class Vocabulary:
             _, source, flags, *_ = self._patterns[i]
             compiled = self._compiled[i] = re.compile(source, flags)
         return compiled
+
+    def compile(self) -> None:
+        """Compile every pattern now rather than on first use (a server's warm-up: about 0.4 s)."""
+        for i in range(len(self._patterns)):
+            self._pattern(i)
 
     @property
     def by_id(self) -> dict[str, Concept]:
@@ -128,10 +169,13 @@ class Vocabulary:
 
     def _match(self, text: str, kinds: tuple[str, ...] | None) -> list[Match]:
         found: list[Match] = []
-        for i in self._candidates(text):
-            concept, _, _, welsh, _, _ = self._patterns[i]
-            if kinds and concept.kind not in kinds:
-                continue
+        needles = self._needles.get(kinds or None)
+        if needles is None:
+            needles = self._needles[kinds or None] = _Needles(
+                [(i, p[4], p[5], p[6]) for i, p in enumerate(self._patterns)
+                 if not kinds or p[0].kind in kinds])
+        for i in needles.candidates(text):
+            concept, _, _, welsh, *_ = self._patterns[i]
             for m in self._pattern(i).finditer(text):
                 found.append(Match(concept, m.start(), m.end(), m.group(0), welsh))
         found.sort(key=lambda m: (-(m.end - m.start), m.start))
@@ -141,17 +185,15 @@ class Vocabulary:
                 kept.append(m)
         return sorted(kept, key=lambda m: m.start)
 
-    def _candidates(self, text: str) -> list[int]:
-        """The patterns whose needle the text holds (and those with none), in their order: one
-        dictionary look-up per position and needle length instead of a test per pattern."""
-        out = set(self._always)
-        for cased, source in ((False, text.lower()), (True, text)):
-            for size in self._needle_lengths[cased]:
-                for start in range(len(source) - size + 1):
-                    hit = self._by_needle.get((cased, source[start: start + size]))
-                    if hit:
-                        out.update(hit)
-        return sorted(out)
+    def question_about(self, provisions: Sequence[str]) -> str | None:
+        """The question (`ask`) of the first topic or organisation whose provisions a passage
+        carrying these is about, if any: what a decline offers to answer instead."""
+        key = tuple(provisions)
+        if key not in self._questions:
+            self._questions[key] = next(
+                (c.ask for c in self.concepts if c.kind in ("topic", "organisation") and c.ask
+                 and any(prov.any_matches(key, pid) for pid in c.provisions)), None)
+        return self._questions[key]
 
     @property
     def money_topics(self) -> list[Concept]:

@@ -101,12 +101,10 @@ def not_held_reason(names: Sequence[str]) -> str:
 def suggestions(hits: Sequence[Hit], vocabulary: Vocabulary, limit: int = 3) -> list[str]:
     """Questions about the nearest topics covered: the vocabulary's question for each concept the
     nearest passages are about, else the passage's own topic."""
-    topics = [c for c in vocabulary.concepts if c.kind in ("topic", "organisation") and c.ask]
     out: list[str] = []
     for hit in hits:
         p = hit.passage
-        ask = next((c.ask for c in topics if any(prov.any_matches(p.provisions, pid) for pid in c.provisions)),
-                   None)
+        ask = vocabulary.question_about(p.provisions)
         if ask:
             question = ask
         else:

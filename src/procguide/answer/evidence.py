@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 
 import numpy as np
 
@@ -19,6 +20,8 @@ from procguide.retrieve import Hit
 from procguide.rewrite import Query
 from procguide.tokens import tokenize
 from procguide.vocabulary import Vocabulary
+
+FACTS_KEPT = 50_000  # sentences whose facts are kept (a few hundred bytes each)
 
 _NUMBER_WORD = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)"
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
@@ -80,27 +83,47 @@ _NATION_NAMES = {
 }
 
 
-def context_fit(sentence: str, ctx: AskerContext, vocabulary: Vocabulary) -> float:
+@dataclass(frozen=True)
+class SentenceFacts:
+    """What scoring reads from a sentence's own words: the same for every question, so read once
+    per sentence (EvidenceScorer keeps the sentences read lately)."""
+
+    tokens: frozenset[str]
+    nations: frozenset[str]  # nations it names
+    bodies: frozenset[str]  # kinds of body it names (the vocabulary's `body`)
+    instruments: frozenset[str]  # instruments it names
+    filler: bool  # it says little beyond naming an instrument
+
+    @classmethod
+    def read(cls, sentence: str, vocabulary: Vocabulary) -> SentenceFacts:
+        return cls(
+            tokens=frozenset(tokenize(sentence)),
+            nations=frozenset(n for n, pattern in _NATION_NAMES.items() if pattern.search(sentence)),
+            bodies=frozenset(m.concept.body for m in vocabulary.match(sentence, ("body",)) if m.concept.body),
+            instruments=frozenset(inst for inst, _start, _end in prov.alias_spans(sentence)),
+            filler=filler(sentence),
+        )
+
+
+def context_fit(facts: SentenceFacts, ctx: AskerContext) -> float:
     """+1 for a sentence about the asker's own nation, body or kind of care; -1 for one only about
     another nation; 0 otherwise. "Neither PSR applies in Northern Ireland" does not answer an ICB."""
-    named = {n for n, pattern in _NATION_NAMES.items() if pattern.search(sentence)}
     fit = 0.0
     if ctx.nation in _NATION_NAMES:
-        if ctx.nation in named:
+        if ctx.nation in facts.nations:
             fit += 1.0
-        elif named:
+        elif facts.nations:
             fit -= 1.0
-    if ctx.body and any(m.concept.body == ctx.body for m in vocabulary.match(sentence, ("body",))):
+    if ctx.body and ctx.body in facts.bodies:
         fit += 1.0
     return max(-1.0, min(1.0, fit))
 
 
-def sentence_rank(text: str, rank: int, instrument: str, ranking: Ranking) -> tuple[int, str]:
+def sentence_rank(facts: SentenceFacts, rank: int, instrument: str, ranking: Ranking) -> tuple[int, str]:
     """(rank, instrument) of the closest law a sentence names, else those of its passage."""
-    named = {inst for inst, _start, _end in prov.alias_spans(text)}
-    if not named:
+    if not facts.instruments:
         return rank, instrument
-    return min((ranking.rank(i), i) for i in named)
+    return min((ranking.rank(i), i) for i in facts.instruments)
 
 
 # "2025", "700k", "1.2m", "3bn", "40pc", "10th": a number, with at most a unit or ordinal after it.
@@ -114,6 +137,7 @@ class EvidenceScorer:
         self.index = index
         self.vocabulary = vocabulary
         self.weights = weights
+        self.facts = lru_cache(maxsize=FACTS_KEPT)(partial(SentenceFacts.read, vocabulary=vocabulary))
 
     def gather(
         self, query: Query, vectors: QueryVectors, hits: Sequence[Hit], ranking: Ranking,
@@ -139,11 +163,16 @@ class EvidenceScorer:
             )
             heading_tokens = set(tokenize(f"{passage.heading} {passage.title}"))
             sentences, sentence_vectors = known[passage.id]
-            for position, (text, vector) in enumerate(zip(sentences, sentence_vectors, strict=True)):
-                tokens = set(tokenize(text))
-                semantic = float(vector @ vectors.text)
-                if separate_focus:
-                    semantic = (semantic + float(vector @ vectors.focus)) / 2
+            if not sentences:
+                continue
+            semantics = sentence_vectors @ vectors.text
+            if separate_focus:
+                semantics = (semantics + sentence_vectors @ vectors.focus) / 2
+            for position, (text, vector, semantic) in enumerate(
+                zip(sentences, sentence_vectors, semantics.tolist(), strict=True)
+            ):
+                facts = self.facts(text)
+                tokens = facts.tokens
                 lexical = keyword.weighted_share(text_tokens, tokens)
                 score = w["semantic"] * semantic + w["keyword"] * lexical + retrieval
                 focus_share = keyword.weighted_share(focus_tokens, tokens | heading_tokens)
@@ -156,15 +185,15 @@ class EvidenceScorer:
                 if about_concept:
                     score += w["concept"]
                 if ctx is not None:
-                    score += w["context"] * context_fit(text, ctx, self.vocabulary)
+                    score += w["context"] * context_fit(facts, ctx)
                 # A sentence that names its law ranks by that law: in a passage comparing
                 # section 33 with Article 77, the sentence about Article 77 is background.
-                s_rank, s_instrument = sentence_rank(text, rank, instrument, ranking)
+                s_rank, s_instrument = sentence_rank(facts, rank, instrument, ranking)
                 score -= w["rank"] * s_rank
                 scored.append(ScoredSentence(
                     text, hit_rank, position, score, vector, s_rank, s_instrument, semantic,
                     on_topic=about_concept or focus_share >= 0.2 or not concept_ids,
-                    filler=filler(text),
+                    filler=facts.filler,
                 ))
         scored.sort(key=lambda s: (-s.score, s.hit_rank, s.position))
         return Evidence(scored, self.features(query, vectors, hits, scored))
