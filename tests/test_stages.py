@@ -101,6 +101,25 @@ def test_a_tender_advertised_before_24_february_2025_is_under_pcr_2015():
     assert regime.relation("uk-pa-2023") == "later"
 
 
+def test_a_season_a_part_of_a_year_or_a_quarter_starts_at_its_first_month():
+    cases = {
+        "Our home care tender went out in winter 2024. Which rules apply?": date(2024, 12, 1),
+        "We go out to tender in spring 2027 for day opportunities. Can we reserve it?": date(2027, 3, 1),
+        "We tendered in late summer 2024: can we reserve it for a mutual?": date(2024, 8, 1),
+        "Went out to tender late 2024 for supported living. What's the max term?": date(2024, 10, 1),
+        "Reablement tender went live Q3 2024 - which regs?": date(2024, 7, 1),
+        "We started commissioning podiatry in mid-2025. Which rules?": date(2025, 7, 1),
+        "Rydym yn mynd allan i dendr yng ngwanwyn 2027. Am ba hyd?": date(2027, 3, 1),
+    }
+    for question, started in cases.items():
+        ctx = context_of(question)
+        assert (ctx.started, ctx.origin["started"]) == (started, "question"), question
+    assert governing_regime(context_of("Our tender went out in winter 2024.")).governing == ("uk-pcr-2015",)
+    # A season that is not when the procurement started is not taken for it.
+    ctx = context_of("Our home care contract ends in spring 2025 and we will re-tender. Can we reserve it?")
+    assert ctx.origin["started"] == "default"
+
+
 def test_a_contract_end_date_is_not_taken_for_the_start_of_the_procurement():
     ctx = context_of("Our home care contract ends in June 2024 and we will re-tender. Can we reserve it?")
     assert ctx.started == TODAY and not ctx.started_given

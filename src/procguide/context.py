@@ -46,9 +46,22 @@ _MONTHS.update({
     "fawrth": 3, "fai": 5, "fehefin": 6, "fedi": 9, "dachwedd": 11, "ragfyr": 12,
 })
 _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+# A season or a part of a year is read as its first month ("spring 2027": March 2027; "winter
+# 2024": December 2024; "late 2024": October 2024), as the context line then says; "early",
+# "mid" and "late" move a season on by a month each.
+_SEASONS = {
+    "spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12,
+    "gwanwyn": 3, "wanwyn": 3, "ngwanwyn": 3, "haf": 6, "gaeaf": 12, "aeaf": 12, "ngaeaf": 12,
+}
+_SEASON_RE = "|".join(sorted(_SEASONS, key=len, reverse=True))
+_PART_OF_YEAR = {"early": 1, "start of": 1, "beginning of": 1, "mid": 7, "middle of": 7, "late": 10, "end of": 12}
+_PART_RE = r"early|late|mid|start\s+of|beginning\s+of|middle\s+of|end\s+of"
 _DATE_PATTERNS = (
     ("dmy", re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\.?,?\s+(\d{{4}})\b", re.IGNORECASE)),
     ("my", re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{4}})\b", re.IGNORECASE)),
+    ("season", re.compile(rf"\b(?:(early|mid|late)[\s-]+)?({_SEASON_RE})\s+(?:of\s+)?(20[12]\d)\b", re.IGNORECASE)),
+    ("part", re.compile(rf"\b(?:the\s+)?({_PART_RE})[\s-]+(20[12]\d)\b", re.IGNORECASE)),
+    ("quarter", re.compile(r"\bQ([1-4])[\s/-]*(20[12]\d)\b|\b(20[12]\d)[\s/-]*Q([1-4])\b", re.IGNORECASE)),
     ("iso", re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")),
     ("slash", re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b")),
     ("year", re.compile(r"\b(?:in|during|from|since|yn|ers|o)\s+(20[12]\d)\b", re.IGNORECASE)),
@@ -58,7 +71,7 @@ _DATE_PATTERNS = (
 _START_CUE = re.compile(
     r"advertis|tender|procur|go(?:ing)?\s+out|went\s+out|goes\s+out|gone\s+out|launch|start|commenc|began|"
     r"begin|kick|publish|issued|notice|\bpin\b|re-?let|re-?commission|commission|market|invit|"
-    r"hysbys|tendr|caffael|dechrau|cychwyn|cyhoedd|(?:c|g|ngh|ch)omisiyn|ail-?gomisiyn",
+    r"hysbys|tendr|dendr|caffael|dechrau|cychwyn|cyhoedd|(?:c|g|ngh|ch)omisiyn|ail-?gomisiyn|mynd\s+allan|aethom\s+allan",
     re.IGNORECASE,
 )
 # ... and words that say it is something else (a contract's end, or when a service began).
@@ -134,6 +147,15 @@ def _date_of(kind: str, m: re.Match[str], today: date) -> date | None:
             return date(int(m[3]), _MONTHS[m[2].lower().rstrip(".")], int(m[1]))
         if kind == "my":
             return date(int(m[2]), _MONTHS[m[1].lower().rstrip(".")], 1)
+        if kind == "season":
+            shift = {"early": 0, "mid": 1, "late": 2}.get((m[1] or "early").lower(), 0)
+            month = _SEASONS[m[2].lower()] + shift
+            return date(int(m[3]) + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+        if kind == "part":
+            return date(int(m[2]), _PART_OF_YEAR[" ".join(m[1].lower().split())], 1)
+        if kind == "quarter":
+            quarter, year = (m[1], m[2]) if m[1] else (m[4], m[3])
+            return date(int(year), 3 * int(quarter) - 2, 1)
         if kind == "iso":
             return date(int(m[1]), int(m[2]), int(m[3]))
         if kind == "slash":

@@ -95,15 +95,6 @@ class Corpus:
             return pairs
         return [(pid, i) for pid, i in pairs if pid.startswith(instrument + ":")]
 
-    def carrying(self, instrument: str | None) -> list[tuple[str, Passage]]:
-        """(provision id, passage) for each provision of `instrument` (None: of any) a passage
-        carries, in passage order."""
-        if instrument is None:
-            found = sorted((i, pid) for pairs in self.by_instrument.values() for pid, i in pairs)
-        else:
-            found = [(i, pid) for pid, i in self.by_instrument.get(instrument, [])]
-        return [(pid, self.passages[i]) for i, pid in found]
-
 
 class SentenceCache:
     """The sentences and sentence vectors of the passages questions read lately, up to `size`

@@ -73,7 +73,7 @@ def unheld_provisions(references: Sequence[prov.Reference], corpus: Corpus) -> l
         return []
     # "Article 77(2)" is held when Article 77 is.
     whole = [prov.Reference(r.instrument, (r.part or "").split("(")[0]) for r in named]
-    if any(r.matches(pid) for r in whole for pid, _ in corpus.carrying(r.instrument)):
+    if any(r.matches(pid) for r in whole for pid, _ in corpus.carrying_part(r.instrument, r.part or "")):
         return []
     return [_provision_name(r) for r in named]
 
