@@ -148,6 +148,24 @@ def test_the_provision_look_up_finds_what_a_scan_of_every_passage_finds(built):
         assert provision_passages(corpus, refs, lambda p: True) == scan
 
 
+def test_a_long_provision_list_puts_what_the_searches_found_first_and_is_cut_in_that_order(built):
+    index, _ = built
+    corpus = index.corpus()
+    refs = [prov.Reference("eu-dir-2014-24", None), prov.Reference("uk-pcr-2015", "reg-77")]
+
+    def carries(p):
+        return any(r.matches(pid) for r in refs for pid in p.provisions)
+
+    found = corpus.passages[::-3]  # what other searches found, best first
+    whole = provision_passages(corpus, refs, lambda p: True, found)
+    first = [p for p in found if carries(p)]
+    assert first and whole[:len(first)] == first
+    rest = [p for p in corpus.passages if carries(p) and p not in first]
+    assert whole[len(first):] == rest
+    for limit in (1, len(first) + 2, len(whole) + 5):
+        assert provision_passages(corpus, refs, lambda p: True, found, limit) == whole[:limit]
+
+
 # --- the corpus kept on disk ----------------------------------------------------------------------
 
 def _files(index: Index) -> list[Path]:

@@ -134,7 +134,8 @@ class Assistant:
         """Load the index and the embedding model, compile the vocabulary, and (with an LLM) choose the checker its
         sentences must pass, before the first question rather than during it; `wait` False lets
         a slow choice finish in the background. Returns the checker's one-line reason, or ''."""
-        self.index.passages()
+        passages = self.index.passages()
+        self.index.sentence_vectors(passages[:1])  # opens the sentences' store (1 s at 100,000)
         self.index.embed_query("warm up")
         self.vocabulary.compile()
         ready = getattr(self.stages.compose, "ready", None)

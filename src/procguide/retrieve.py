@@ -6,7 +6,8 @@ report compares it with.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import heapq
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -19,6 +20,10 @@ from procguide.index import Index
 from procguide.passage import Passage
 
 RRF_K = 60
+# Each list of the passages of named (or concept) provisions contributes its first LIST_DEPTH: a
+# whole instrument can be thousands of passages in a large library. (The shipped knowledge base's
+# longest such list, over every eval question, is 81.)
+LIST_DEPTH = 100
 # Weights of the ranked lists fused. A passage of a provision the question names counts as much
 # as first place in both searches; `concept` lists the passages of the provisions the question's
 # words point to (through the vocabulary), `regime` the candidates under the asker's own law.
@@ -109,12 +114,14 @@ def hybrid_search(
     dense = index.dense_search(vector, depth, filters.allows, scores)
     keyword = index.keyword.search(query, depth, filters.allows)
     refs = list(prov.find_references(query) if references is None else references)
-    named = _order_named(provision_passages(index.corpus(), refs, filters.allows), dense, keyword)
+    corpus = index.corpus()
+    found = _by_best_rank(dense, keyword)
+    named = provision_passages(corpus, refs, filters.allows, found, LIST_DEPTH)
     concept_refs = [_as_reference(pid) for pid in concept_provisions]
     if ranking is not None:
         # Background law (the Directive for a UK asker) is not fetched by concept alone.
         concept_refs = [r for r in concept_refs if ranking.rank(r.instrument or "") < 3]
-    concept = _order_named(provision_passages(index.corpus(), concept_refs, filters.allows), dense, keyword)
+    concept = provision_passages(corpus, concept_refs, filters.allows, found, LIST_DEPTH)
     ranked = {
         "dense": [p for p, _ in dense],
         "keyword": [p for p, _ in keyword],
@@ -157,31 +164,55 @@ def provision_passages(
     corpus: Corpus,
     references: Sequence[prov.Reference],
     allow: Callable[[Passage], bool],
+    found: Sequence[Passage] = (),
+    limit: int | None = None,
 ) -> list[Passage]:
-    """The passages carrying a provision the references name, in passage order (looked up by
-    part, or by instrument for a whole instrument, not by scanning every passage)."""
-    found: dict[int, Passage] = {}
+    """The passages carrying a provision the references name: first those among `found` (what
+    the other searches found, best first), in that order, then the others in passage order, at
+    most `limit` in all. Looked up by part, or by instrument for a whole instrument, not by
+    scanning every passage; a whole instrument's thousands of passages are read only as far as
+    the limit."""
+    if not references:
+        return []
+
+    def carries(p: Passage) -> bool:
+        return any(r.matches(pid) for r in references for pid in p.provisions)
+
+    out = [p for p in found if carries(p) and allow(p)][:limit]
+    taken = {p.id for p in out}
+    lists = []
     for ref in references:
         if ref.part is None:
             pairs = (corpus.by_instrument.get(ref.instrument, []) if ref.instrument
-                     else [pair for group in corpus.by_instrument.values() for pair in group])
+                     else sorted((pair for group in corpus.by_instrument.values() for pair in group),
+                                 key=lambda pair: pair[1]))
         else:
             pairs = corpus.carrying_part(ref.instrument, ref.part)
-        for pid, i in pairs:
-            if i not in found and ref.matches(pid) and allow(corpus.passages[i]):
-                found[i] = corpus.passages[i]
-    return [found[i] for i in sorted(found)]
+        lists.append(_in_passage_order(pairs, ref))
+    for i, pid, ref in heapq.merge(*lists, key=lambda item: item[0]):
+        if limit is not None and len(out) >= limit:
+            break
+        passage = corpus.passages[i]
+        if passage.id in taken or not ref.matches(pid) or not allow(passage):
+            continue
+        taken.add(passage.id)
+        out.append(passage)
+    return out
 
 
-def _order_named(
-    named: list[Passage], dense: list[tuple[Passage, float]], keyword: list[tuple[Passage, float]]
-) -> list[Passage]:
-    """Named passages in the order the other searches ranked them; unseen ones after, in text order."""
-    best: dict[str, int] = {}
+def _in_passage_order(pairs: Sequence[tuple[str, int]], ref: prov.Reference) -> Iterator[tuple[int, str, prov.Reference]]:
+    """(passage index, provision id, the reference) for each pair, read only as far as needed."""
+    return ((i, pid, ref) for pid, i in pairs)
+
+
+def _by_best_rank(dense: list[tuple[Passage, float]], keyword: list[tuple[Passage, float]]) -> list[Passage]:
+    """The passages either search found, by the better of their two ranks, ties in text order."""
+    best: dict[str, tuple[int, Passage]] = {}
     for results in (dense, keyword):
         for rank, (p, _) in enumerate(results):
-            best[p.id] = min(best.get(p.id, rank), rank)
-    return sorted(named, key=lambda p: (best.get(p.id, 10_000), p.doc_id, p.position))
+            if p.id not in best or rank < best[p.id][0]:
+                best[p.id] = (rank, p)
+    return [p for _, p in sorted(best.values(), key=lambda rp: (rp[0], rp[1].doc_id, rp[1].position))]
 
 
 # --- baselines, for the eval report -------------------------------------------------------------

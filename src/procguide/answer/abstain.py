@@ -61,7 +61,7 @@ def unheld_instruments(question: str, corpus: Corpus) -> list[str]:
         n for n in names
         if prov.instrument_named_in(n) not in carried
         and not (prov.instruments_named(n) & set(prov.INSTRUMENTS))
-        and n.lower() not in corpus.text_lower
+        and not corpus.mentions(n)
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import lru_cache
 
 from procguide import provisions as prov
 from procguide.context import Ranking
@@ -129,12 +130,28 @@ def polarities(sentence: str) -> dict[str, bool]:
     return out
 
 
-def _disagree(local: str, official: str) -> bool:
-    mine, law = quantities(local), quantities(official)
+Claim = tuple[frozenset[tuple[str, float]], dict[str, bool]]  # a sentence's figures and modal verbs
+
+
+@lru_cache(maxsize=20_000)
+def _claims(text: str) -> tuple[Claim, ...]:
+    """Each sentence's figures and modal verbs: read once per passage text, as a passage is
+    compared with many others."""
+    from procguide.answer.sentences import answer_sentences
+
+    return tuple((frozenset(quantities(s)), polarities(s)) for s in answer_sentences(text))
+
+
+@lru_cache(maxsize=20_000)
+def _passage_words(p: Passage) -> frozenset[str]:
+    return frozenset(_topic_words(f"{p.title} {p.heading} {p.text}"))
+
+
+def _disagree(local: Claim, official: Claim) -> bool:
+    (mine, said), (law, held) = local, official
     for unit in {u for u, _ in mine} & {u for u, _ in law}:
         if {v for u, v in mine if u == unit}.isdisjoint({v for u, v in law if u == unit}):
             return True
-    said, held = polarities(local), polarities(official)
     return any(verb in held and said[verb] != held[verb] for verb in said)
 
 
@@ -148,8 +165,6 @@ def disagreement_notices(
 ) -> list[str]:
     """One notice for each local document that contradicts an official passage on the question's
     topic, naming both; the law is said to govern."""
-    from procguide.answer.sentences import answer_sentences
-
     words = _topic_words(topic)
     numbers = {p.id: n for n, p in cited}
     # A local document retrieved but not quoted still gets the notice: it was in front of the asker's
@@ -158,12 +173,12 @@ def disagreement_notices(
     officials = list(dict.fromkeys([*(p for _, p in cited if p.official), *(p for p in retrieved if p.official)]))
 
     def on_topic(p: Passage) -> bool:
-        return not words or bool(words & _topic_words(f"{p.title} {p.heading} {p.text}"))
+        return not words or bool(words & _passage_words(p))
 
     notices: list[str] = []
     for mine in filter(on_topic, locals_):
         for law in filter(on_topic, officials):
-            if any(_disagree(a, b) for a in answer_sentences(mine.text) for b in answer_sentences(law.text)):
+            if any(_disagree(a, b) for a in _claims(mine.text) for b in _claims(law.text)):
                 notices.append(
                     f"The sources disagree: your organisation's document {_name(mine, numbers)} says "
                     f"something different from {_name(law, numbers)}. The law governs; check your "
