@@ -35,10 +35,37 @@ FORMAT = 3
 KEEP = 2  # files kept per store: the current one and the one before
 
 
+class SentenceCache:
+    """The sentences and sentence vectors of the passages questions read lately, up to `size`
+    passages (about 5 sentences, 8 KB of vectors each), the least recently read dropped first.
+    Safe to share between threads."""
+
+    def __init__(self, size: int = 20_000):
+        self.size = size
+        self._items: OrderedDict[str, tuple[list[str], np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, passage_id: str) -> tuple[list[str], np.ndarray] | None:
+        with self._lock:
+            found = self._items.get(passage_id)
+            if found is not None:
+                self._items.move_to_end(passage_id)
+            return found
+
+    def put(self, passage_id: str, value: tuple[list[str], np.ndarray]) -> tuple[list[str], np.ndarray]:
+        with self._lock:
+            self._items[passage_id] = value
+            self._items.move_to_end(passage_id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+
 @dataclass
 class Corpus:
     """What searches read, for one revision of the store: the live passages in a fixed order, their
-    vectors, the BM25 index, and look-ups built once (by instrument and by part). Replaced whole when the revision changes, so a question holding one sees one revision."""
+    vectors, the BM25 index, and look-ups built once (by instrument and by part). Replaced whole
+    when the revision changes, so a question holding one sees one revision."""
 
     revision: int | None
     passages: list[Passage]
@@ -52,7 +79,7 @@ class Corpus:
     # The same split by instrument: (instrument, part) -> (provision id, passage index).
     by_instrument_part: dict[tuple[str, str], list[tuple[str, int]]] = field(default_factory=dict)
     # Passage id -> its sentences and their vectors, filled as questions read them.
-    sentences: SentenceCache = field(default_factory=lambda: SentenceCache())
+    sentences: SentenceCache = field(default_factory=SentenceCache)
 
     def __post_init__(self) -> None:
         for i, p in enumerate(self.passages):
@@ -100,39 +127,6 @@ class Corpus:
         if instrument is None:
             return self.by_part.get(key, [])
         return self.by_instrument_part.get((instrument, key), [])
-
-
-
-class SentenceCache:
-    """The sentences and sentence vectors of the passages questions read lately, up to `size`
-    passages (about 5 sentences, 8 KB of vectors each), the least recently read dropped first.
-    Safe to share between threads."""
-
-    def __init__(self, size: int = 20_000):
-        self.size = size
-        self._items: OrderedDict[str, tuple[list[str], np.ndarray]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, passage_id: str) -> tuple[list[str], np.ndarray] | None:
-        with self._lock:
-            found = self._items.get(passage_id)
-            if found is not None:
-                self._items.move_to_end(passage_id)
-            return found
-
-    def put(self, passage_id: str, value: tuple[list[str], np.ndarray]) -> tuple[list[str], np.ndarray]:
-        with self._lock:
-            self._items[passage_id] = value
-            self._items.move_to_end(passage_id)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-        return value
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __contains__(self, passage_id: object) -> bool:
-        return passage_id in self._items
 
 
 def ranked(scores: np.ndarray, n: int, passages: Sequence[Passage],

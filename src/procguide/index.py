@@ -346,9 +346,9 @@ class Index:
         return np.asarray(self.embeddings.embed_query(text), dtype=np.float32)
 
     def embed_queries(self, texts: Sequence[str]) -> list[np.ndarray]:
-        """Several questions' vectors at once: each after the first on another core while this
-        thread embeds the first (the engines release the GIL), so two take about as long as one
-        on a machine with a core to spare."""
+        """Vectors for one question's texts (its search text, its own words): each after the
+        first on another core while this thread embeds the first (the engines release the GIL),
+        so two take about as long as one on a machine with a core to spare."""
         others = [_query_pool().submit(self.embed_query, t) for t in texts[1:]]
         first = [self.embed_query(texts[0])] if texts else []
         return first + [f.result() for f in others]

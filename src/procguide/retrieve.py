@@ -182,13 +182,12 @@ def provision_passages(
     taken = {p.id for p in out}
     lists = []
     for ref in references:
-        if ref.part is None:
-            pairs = (corpus.by_instrument.get(ref.instrument, []) if ref.instrument
-                     else sorted((pair for group in corpus.by_instrument.values() for pair in group),
-                                 key=lambda pair: pair[1]))
+        if ref.part is None:  # a whole instrument, or (no instrument) every one
+            groups = ([corpus.by_instrument.get(ref.instrument, [])] if ref.instrument
+                      else list(corpus.by_instrument.values()))
         else:
-            pairs = corpus.carrying_part(ref.instrument, ref.part)
-        lists.append(_in_passage_order(pairs, ref))
+            groups = [corpus.carrying_part(ref.instrument, ref.part)]
+        lists.extend(_in_passage_order(pairs, ref) for pairs in groups)
     for i, pid, ref in heapq.merge(*lists, key=lambda item: item[0]):
         if limit is not None and len(out) >= limit:
             break
